@@ -1,0 +1,467 @@
+/* cli.c: the shared command-line layer of the aq-* tools. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *cli_prog = "aq";
+volatile sig_atomic_t cli_signalled;
+
+void
+cli_init(const char *prog)
+{
+	cli_prog = prog;
+}
+
+static void
+vmsg(int errnum, const char *fmt, va_list ap)
+{
+	cli_progress_done();
+	fprintf(stderr, "%s: ", cli_prog);
+	vfprintf(stderr, fmt, ap);
+	if (errnum >= 0)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(-1, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_err(int status, const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(e, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+cli_errx(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(-1, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(-1, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	exit(EX_USAGE);
+}
+
+int
+cli_status(int code)
+{
+	switch (code) {
+	case AQ_OK:
+	case AQ_EOF:
+		return EX_OK;
+	case AQ_EIO:
+	case AQ_ESTATE:
+		return EX_IOERR;
+	case AQ_EJSON:
+	case AQ_ETYPE:
+	case AQ_ERANGE:
+	case AQ_EDATA:
+	case AQ_ENOTFOUND:
+		return EX_DATAERR;
+	case AQ_ETRANSPORT:
+	case AQ_ETIMEOUT:
+	case AQ_ERATELIMIT:
+	case AQ_ESERVER:
+		return EX_TEMPFAIL;
+	case AQ_EHTTP:
+	case AQ_EPROTO:
+	case AQ_EDBCONN:
+	case AQ_EDB:
+	case AQ_ESCHEMA:
+		return EX_UNAVAILABLE;
+	case AQ_EAUTH:
+		return EX_NOPERM;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+void
+cli_version(void)
+{
+	printf("%s (libopenaq) %s\n", cli_prog, aq_version());
+}
+
+static void
+on_signal(int sig)
+{
+	cli_signalled = sig;
+}
+
+void
+cli_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+unsigned long
+cli_uint(const char *opt, const char *s, unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		cli_usage_error("%s: '%s' is not a number", opt, s ? s : "");
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		cli_usage_error("%s: '%s' is not a number", opt, s);
+	if (errno == ERANGE || v < min || v > max)
+		cli_usage_error("%s: %s is out of range (%lu to %lu)", opt, s, min, max);
+	return v;
+}
+
+double
+cli_double(const char *opt, const char *s)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno == ERANGE || v != v)
+		cli_usage_error("%s: '%s' is not a number", opt, s);
+	return v;
+}
+
+double
+cli_duration(const char *opt, const char *s)
+{
+	double v, unit = 1;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !(v >= 0))
+		cli_usage_error("%s: '%s' is not a duration (90, 90s, 15m, 1h)", opt, s);
+	if (strcmp(end, "s") == 0 || *end == '\0')
+		unit = 1;
+	else if (strcmp(end, "m") == 0)
+		unit = 60;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600;
+	else
+		cli_usage_error("%s: '%s' is not a duration (90, 90s, 15m, 1h)", opt, s);
+	if (v * unit > 366.0 * 86400)
+		cli_usage_error("%s: '%s' is too long", opt, s);
+	return v * unit;
+}
+
+double
+cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void *
+cli_xmalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n ? n : 1)) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+char *
+cli_xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+/* ---- rejects ---- */
+
+void
+cli_rejects_open(struct cli_rejects *rj, const char *path, unsigned long max)
+{
+	memset(rj, 0, sizeof *rj);
+	rj->max = max;
+	if (path == NULL)
+		return;
+	if ((rj->fp = fopen(path, "a")) == NULL)
+		cli_err(EX_CANTCREAT, "%s", path);
+	if ((rj->w = aq_writer_new(rj->fp)) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+}
+
+int
+cli_reject(struct cli_rejects *rj, const char *file, long line, const char *reason,
+    const struct aq_value *rec, const char *raw, size_t rawlen)
+{
+	struct aq_writer *w = rj->w;
+	int rc;
+
+	rj->count++;
+	if (rj->fp == NULL) {
+		cli_warnx("%s:%ld: %s", file, line, reason);
+		return EX_DATAERR;
+	}
+	aq_writer_begin_object(w);
+	aq_writer_key(w, "file");
+	aq_writer_cstring(w, file);
+	aq_writer_key(w, "line");
+	aq_writer_int64(w, line);
+	aq_writer_key(w, "reason");
+	aq_writer_cstring(w, reason);
+	aq_writer_key(w, "record");
+	if (rec != NULL)
+		aq_writer_value(w, rec);
+	else if (raw != NULL)
+		/* a line that is not JSON: kept as a string.  Invalid UTF-8
+		 * would make the reject line itself invalid, so such bytes
+		 * become U+FFFD. */
+	{
+		struct aq_buf b = {0};
+		size_t i = 0;
+
+		while (i < rawlen) {
+			unsigned char c = (unsigned char)raw[i];
+			size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
+			    (c >> 3) == 30 ? 4 : 0;
+			size_t k;
+
+			for (k = 1; n > 0 && k < n; k++)
+				if (i + k >= rawlen || ((unsigned char)raw[i + k] >> 6) != 2)
+					n = 0;
+			if (n == 0) {
+				aq_buf_append(&b, "\xef\xbf\xbd", 3);
+				i++;
+			} else {
+				aq_buf_append(&b, raw + i, n);
+				i += n;
+			}
+		}
+		aq_writer_string(w, b.data ? b.data : "", b.len);
+		aq_buf_free(&b);
+	} else
+		aq_writer_null(w);
+	aq_writer_end_object(w);
+	if ((rc = aq_writer_end_line(w)) != AQ_OK) {
+		cli_warn("reject file");
+		return EX_IOERR;
+	}
+	if (rj->max > 0 && rj->count > rj->max) {
+		cli_warnx("too many rejects: more than %lu (--max-rejects)", rj->max);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+int
+cli_rejects_close(struct cli_rejects *rj)
+{
+	int status = 0;
+
+	if (rj->fp != NULL) {
+		if (fclose(rj->fp) == EOF) {
+			cli_warn("reject file");
+			status = EX_IOERR;
+		}
+		rj->fp = NULL;
+	}
+	aq_writer_free(rj->w);
+	rj->w = NULL;
+	return status;
+}
+
+/* ---- the input loop ---- */
+
+static int
+on_refill(void *arg)
+{
+	struct cli_loop *loop = arg;
+
+	/* stdout may be a pipe into the next stage: never leave rows in a
+	 * buffer while we wait for input */
+	if (fflush(stdout) == EOF && errno != EINTR)
+		return 1;
+	if (loop->idle != NULL && loop->idle(loop->arg) != 0)
+		return 1;
+	return cli_signalled != 0;
+}
+
+static int
+loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, char *errbuf)
+{
+	const struct aq_value *rec;
+	int rc, status;
+
+	if ((rc = aq_reader_open(r, fd, name)) != AQ_OK)
+		cli_errx(EX_SOFTWARE, "%s", aq_strerror(rc));
+	for (;;) {
+		rc = aq_reader_next(r, &rec);
+		if (rc == AQ_OK) {
+			loop->records++;
+			if ((status = loop->record(loop->arg, r, rec)) != 0)
+				return status;
+			continue;
+		}
+		if (rc == AQ_EOF)
+			return 0;
+		if (rc == AQ_EJSON) {
+			const char *why = errbuf;
+			char prefix[64];
+			size_t rawlen;
+			const char *raw = aq_reader_raw(r, &rawlen);
+
+			/* the reason without the "NAME:LINE:" that cli_reject adds */
+			snprintf(prefix, sizeof prefix, ":%ld:", aq_reader_line(r));
+			if (strncmp(why, aq_reader_name(r), strlen(aq_reader_name(r))) == 0 &&
+			    strncmp(why + strlen(aq_reader_name(r)), prefix, strlen(prefix)) == 0)
+				why += strlen(aq_reader_name(r)) + strlen(prefix);
+			loop->lines_bad++;
+			status = cli_reject(loop->rejects, aq_reader_name(r), aq_reader_line(r),
+			    why, NULL, raw, rawlen);
+			if (status != 0)
+				return status;
+			continue;
+		}
+		if (rc == AQ_ECANCELED) {
+			if (cli_signalled)
+				return 0;
+			if (ferror(stdout)) {
+				cli_warn("stdout");
+				return EX_IOERR;
+			}
+			return EX_SOFTWARE;
+		}
+		cli_warnx("%s", errbuf);
+		return cli_status(rc);
+	}
+}
+
+int
+cli_loop_run(struct cli_loop *loop, int argc, char **argv)
+{
+	struct aq_reader *r;
+	struct cli_rejects none;
+	char errbuf[512];
+	int i, fd, status = 0;
+
+	if (loop->rejects == NULL) {
+		memset(&none, 0, sizeof none);
+		loop->rejects = &none;
+	}
+	if ((r = aq_reader_new()) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
+	aq_reader_set_refill(r, on_refill, loop);
+	if (argc == 0)
+		status = loop_one(loop, r, STDIN_FILENO, "-", errbuf);
+	for (i = 0; i < argc && status == 0 && !cli_signalled; i++) {
+		if (strcmp(argv[i], "-") == 0) {
+			status = loop_one(loop, r, STDIN_FILENO, "-", errbuf);
+			continue;
+		}
+		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			cli_warn("%s", argv[i]);
+			status = EX_NOINPUT;
+			break;
+		}
+		status = loop_one(loop, r, fd, argv[i], errbuf);
+		close(fd);
+	}
+	aq_reader_free(r);
+	if (loop->rejects == &none)
+		loop->rejects = NULL;
+	return status;
+}
+
+/* ---- progress ---- */
+
+static int progress_shown;
+static double progress_last;
+
+void
+cli_progress(const char *fmt, ...)
+{
+	static int tty = -1;
+	double now;
+	va_list ap;
+
+	if (tty == -1)
+		tty = isatty(STDERR_FILENO);
+	if (!tty)
+		return;
+	now = cli_now();
+	if (progress_shown && now - progress_last < 0.2)
+		return;
+	progress_last = now;
+	fprintf(stderr, "\r%s: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	progress_shown = 1;
+}
+
+void
+cli_progress_done(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}

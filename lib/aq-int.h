@@ -1,0 +1,84 @@
+/*
+ * aq-int.h: private to libopenaq.  Struct layouts and the aqi_ helpers that
+ * library files share.  Never installed; the tools in bin/ never include it.
+ */
+#ifndef AQ_INT_H
+#define AQ_INT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "openaq.h"
+
+#if defined(__GNUC__)
+#define AQI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define AQI_PRINTF(a, b)
+#endif
+
+/* A caller-owned detail buffer, as set by aq_*_set_errbuf(). */
+struct aqi_errbuf {
+	char *buf;
+	size_t size;
+};
+
+/* Write a message to the detail buffer (if any); returns code, so that
+ * "return aqi_fail(&e, AQ_EINVAL, "...")" reads naturally.  errno is
+ * preserved. */
+int aqi_fail(struct aqi_errbuf *e, int code, const char *fmt, ...) AQI_PRINTF(3, 4);
+int aqi_vfail(struct aqi_errbuf *e, int code, const char *fmt, va_list ap) AQI_PRINTF(3, 0);
+
+/*
+ * Arena: bump allocation in chunks, released all at once.  Reset keeps the
+ * first chunk (so the steady state makes no malloc calls) and frees the
+ * rest, so one huge record does not pin its memory for the whole run.
+ */
+struct aqi_chunk;
+struct aqi_arena {
+	struct aqi_chunk *head;	/* current chunk; its ->next are older */
+	size_t chunk_size;
+};
+
+void *aqi_arena_alloc(struct aqi_arena *a, size_t n);
+char *aqi_arena_strdup(struct aqi_arena *a, const char *s, size_t n);
+void aqi_arena_reset(struct aqi_arena *a);
+void aqi_arena_free(struct aqi_arena *a);
+
+/* A JSON value node; lives in a reader's arena. */
+struct aq_value {
+	struct aq_value *next;	/* next member or element */
+	const char *key;	/* member name when inside an object */
+	union {
+		const char *text;	/* string, or the number's text */
+		struct aq_value *first;	/* object or array */
+	} u;
+	size_t len;		/* text length, or number of children */
+	uint32_t keylen;
+	unsigned char type;	/* enum aq_type */
+};
+
+/*
+ * Builds a value tree from yajl callbacks.  Shared by the NDJSON reader
+ * and the HTTP client (which parses response envelopes with it).
+ */
+struct aqi_builder {
+	struct aqi_arena arena;
+	struct aq_value **stack;	/* open containers */
+	struct aq_value **last;		/* last child of each open container */
+	size_t depth, cap;
+	struct aq_value *root;
+	const char *pending_key;
+	size_t pending_keylen;
+	int values;			/* top-level values completed */
+	int not_object;			/* a top-level value was not an object */
+};
+
+/* yajl callbacks whose ctx is a struct aqi_builder. */
+extern const yajl_callbacks aqi_builder_callbacks;
+void aqi_builder_reset(struct aqi_builder *b);
+void aqi_builder_free(struct aqi_builder *b);
+
+#endif /* AQ_INT_H */

@@ -1,0 +1,176 @@
+/* buf.c: the growable byte buffer and the arena. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aq-int.h"
+
+int
+aq_buf_reserve(struct aq_buf *b, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b == NULL)
+		return AQ_EINVAL;
+	if (n > SIZE_MAX - b->len - 1)
+		return AQ_ENOMEM;
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return AQ_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if ((p = realloc(b->data, cap)) == NULL)
+		return AQ_ENOMEM;
+	if (b->data == NULL)
+		p[0] = '\0';
+	b->data = p;
+	b->cap = cap;
+	return AQ_OK;
+}
+
+int
+aq_buf_append(struct aq_buf *b, const void *p, size_t n)
+{
+	int rc;
+
+	if ((rc = aq_buf_reserve(b, n)) != AQ_OK)
+		return rc;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return AQ_OK;
+}
+
+int
+aq_buf_puts(struct aq_buf *b, const char *s)
+{
+	if (s == NULL)
+		return AQ_EINVAL;
+	return aq_buf_append(b, s, strlen(s));
+}
+
+int
+aq_buf_printf(struct aq_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, rc;
+
+	if (b == NULL || fmt == NULL)
+		return AQ_EINVAL;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return AQ_EINVAL;
+	if ((rc = aq_buf_reserve(b, (size_t)n)) != AQ_OK)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return AQ_OK;
+}
+
+void
+aq_buf_reset(struct aq_buf *b)
+{
+	if (b == NULL)
+		return;
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+aq_buf_free(struct aq_buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- arena ---- */
+
+struct aqi_chunk {
+	struct aqi_chunk *next;
+	size_t size, used;
+	max_align_t mem[];
+};
+
+#define ARENA_ALIGN (sizeof(max_align_t))
+
+void *
+aqi_arena_alloc(struct aqi_arena *a, size_t n)
+{
+	struct aqi_chunk *c = a->head;
+	size_t size;
+	void *p;
+
+	n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	if (c == NULL || c->size - c->used < n) {
+		size = a->chunk_size ? a->chunk_size : 16384;
+		if (n > size)
+			size = n;
+		if ((c = malloc(sizeof *c + size)) == NULL)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->mem + c->used;
+	c->used += n;
+	return p;
+}
+
+char *
+aqi_arena_strdup(struct aqi_arena *a, const char *s, size_t n)
+{
+	char *p;
+
+	if ((p = aqi_arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+aqi_arena_reset(struct aqi_arena *a)
+{
+	struct aqi_chunk *c, *next;
+
+	if (a->head == NULL)
+		return;
+	/* keep the oldest chunk (the usual working size), free the others */
+	for (c = a->head; c->next != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = c;
+	c->used = 0;
+	if (c->size > 4 * (a->chunk_size ? a->chunk_size : 16384)) {
+		free(c);
+		a->head = NULL;
+	}
+}
+
+void
+aqi_arena_free(struct aqi_arena *a)
+{
+	struct aqi_chunk *c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}

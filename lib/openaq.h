@@ -1,0 +1,274 @@
+/*
+ * openaq.h: the public interface of libopenaq.
+ *
+ * libopenaq moves OpenAQ v3 data: an API client with a shared rate limiter,
+ * a streaming NDJSON reader and writer, and a PostgreSQL COPY loader.
+ *
+ * Conventions, for every function below unless its comment says otherwise:
+ * - Functions that can fail return AQ_OK (0) or one of the AQ_E* codes.
+ *   aq_strerror() turns a code into a sentence.  Handles that talk to the
+ *   outside world (reader, client, loader) also fill a caller-owned detail
+ *   buffer with the libcurl, libpq, HTTP or parser text, set with
+ *   aq_*_set_errbuf().
+ * - After AQ_EIO, errno still holds the system error.
+ * - The library never prints, never exits and never installs signal
+ *   handlers.
+ * - Every aq_*_new() has an aq_*_free() that accepts NULL.
+ * - Strings are UTF-8.  Lengths are in bytes.
+ *
+ * The numeric values of the AQ_E* codes are part of the ABI: they are
+ * never renumbered, only appended to.
+ */
+#ifndef OPENAQ_H
+#define OPENAQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+enum aq_status {
+	AQ_OK = 0,
+	AQ_EOF = 1,		/* no more records (not an error) */
+	AQ_ENOMEM = 2,		/* out of memory */
+	AQ_EINVAL = 3,		/* invalid argument */
+	AQ_EIO = 4,		/* input/output error; errno is set */
+	AQ_EJSON = 5,		/* input is not valid JSON or not one object a line */
+	AQ_ETYPE = 6,		/* a value is not of the type asked for */
+	AQ_ERANGE = 7,		/* a value is out of range or impossible */
+	AQ_ETRANSPORT = 8,	/* the network transfer failed */
+	AQ_ETIMEOUT = 9,	/* the transfer or the server timed out */
+	AQ_EHTTP = 10,		/* the API refused the request (4xx) */
+	AQ_EAUTH = 11,		/* the API key was missing or refused (401/403) */
+	AQ_ENOTFOUND = 12,	/* the API has no such resource (404) */
+	AQ_ERATELIMIT = 13,	/* the API kept answering 429 */
+	AQ_ESERVER = 14,	/* the API kept failing (5xx) */
+	AQ_EPROTO = 15,		/* the API answered something unexpected */
+	AQ_EDBCONN = 16,	/* cannot connect to the database */
+	AQ_EDB = 17,		/* the database refused a statement */
+	AQ_EDATA = 18,		/* the database refused a row */
+	AQ_ECANCELED = 19,	/* stopped by the caller */
+	AQ_ESTATE = 20,		/* the shared rate-limit state cannot be used */
+	AQ_ESCHEMA = 21		/* the database schema is missing or too old */
+};
+
+/* A sentence (no final period) for an AQ_* code; never NULL. */
+const char *aq_strerror(int code);
+
+/* The library's version, e.g. "0.1.0". */
+const char *aq_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Growable byte buffer                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A plain, transparent buffer (like struct iovec): data is always
+ * NUL-terminated when non-NULL, len excludes the NUL.  Zero-initialise it
+ * (struct aq_buf b = {0}) and release it with aq_buf_free().
+ */
+struct aq_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/* Append n bytes.  On failure the buffer is left unchanged (AQ_ENOMEM). */
+int aq_buf_append(struct aq_buf *b, const void *p, size_t n);
+/* Append a NUL-terminated string; same failure rule. */
+int aq_buf_puts(struct aq_buf *b, const char *s);
+/* Append printf-formatted text; same failure rule. */
+int aq_buf_printf(struct aq_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Make room for n more bytes without changing len. */
+int aq_buf_reserve(struct aq_buf *b, size_t n);
+/* Set len to 0, keeping the memory. */
+void aq_buf_reset(struct aq_buf *b);
+/* Release the memory; the buffer is again all zero and may be reused. */
+void aq_buf_free(struct aq_buf *b);
+
+/* ------------------------------------------------------------------ */
+/* JSON values                                                         */
+/* ------------------------------------------------------------------ */
+
+enum aq_type {
+	AQ_NULL = 0,
+	AQ_FALSE,
+	AQ_TRUE,
+	AQ_NUMBER,
+	AQ_STRING,
+	AQ_OBJECT,
+	AQ_ARRAY
+};
+
+/*
+ * A parsed JSON value.  Values are owned by the reader that produced them
+ * and stay valid until the reader's next call.  A NULL value means
+ * "absent"; every accessor accepts NULL.
+ */
+struct aq_value;
+
+/* The type of v; AQ_NULL for NULL (absent) too. */
+int aq_value_type(const struct aq_value *v);
+/* 1 if v is absent or a JSON null. */
+int aq_value_is_null(const struct aq_value *v);
+/* The member called key of object v, or NULL. */
+const struct aq_value *aq_value_get(const struct aq_value *v, const char *key);
+/*
+ * Follow a dotted path of member names, e.g. "period.datetimeTo.utc".
+ * A component of digits indexes an array ("sensors.0.id").  NULL if any
+ * step is missing.
+ */
+const struct aq_value *aq_value_path(const struct aq_value *v, const char *path);
+/*
+ * The text of a string, or the exact text of a number as it was written.
+ * NUL-terminated; *len (if not NULL) gets its length.  NULL otherwise.
+ */
+const char *aq_value_string(const struct aq_value *v, size_t *len);
+/* A number as a double; AQ_ETYPE if v is not a number. */
+int aq_value_number(const struct aq_value *v, double *out);
+/* A number that is an integer in range; AQ_ETYPE or AQ_ERANGE otherwise. */
+int aq_value_int64(const struct aq_value *v, int64_t *out);
+/* Number of members of an object or elements of an array; 0 otherwise. */
+size_t aq_value_count(const struct aq_value *v);
+/* First member or element of an object or array, or NULL. */
+const struct aq_value *aq_value_first(const struct aq_value *v);
+/* The member or element after v, or NULL. */
+const struct aq_value *aq_value_next(const struct aq_value *v);
+/* The member name of v when v is an object member, else NULL. */
+const char *aq_value_key(const struct aq_value *v, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* NDJSON reader                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A streaming reader of one JSON object per line.  It reads in fixed
+ * chunks and keeps at most one line in memory, so its memory is bounded
+ * by the longest line, not by the input.  It accepts CRLF, a missing
+ * final newline and blank lines (which are skipped but counted), and
+ * checks that strings are valid UTF-8.
+ */
+struct aq_reader;
+
+struct aq_reader *aq_reader_new(void);
+void aq_reader_free(struct aq_reader *r);
+/* A buffer of size bytes that receives the text of the last error. */
+void aq_reader_set_errbuf(struct aq_reader *r, char *buf, size_t size);
+/*
+ * Start reading fd (not closed by the reader); name is used in messages
+ * ("-" or NULL means "<stdin>").  Line numbers restart at 1.
+ */
+int aq_reader_open(struct aq_reader *r, int fd, const char *name);
+/*
+ * Read the next record.  AQ_OK sets *rec; AQ_EOF at the end of input;
+ * AQ_EJSON when a line is not one JSON object: the line is consumed, the
+ * detail buffer says "NAME:LINE:COL: what is wrong", and the next call
+ * goes on with the following line.  AQ_EIO and AQ_ENOMEM are final.
+ */
+int aq_reader_next(struct aq_reader *r, const struct aq_value **rec);
+/* The line number of the last record or error. */
+long aq_reader_line(const struct aq_reader *r);
+/* The input name given to aq_reader_open, "<stdin>" for stdin. */
+const char *aq_reader_name(const struct aq_reader *r);
+/* The raw text of the last line read, without its line ending. */
+const char *aq_reader_raw(const struct aq_reader *r, size_t *len);
+/*
+ * fn(arg) is called each time the reader is about to wait for input
+ * (before every read(2), and again after a read(2) interrupted by a
+ * signal).  Streaming filters flush their output there, so that no row
+ * waits in a buffer while the input is idle.  If fn returns non-zero,
+ * aq_reader_next() returns AQ_ECANCELED (a signal handler's flag can stop
+ * a reader blocked on a pipe this way).
+ */
+void aq_reader_set_refill(struct aq_reader *r, int (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* NDJSON writer                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Writes compact JSON lines (yajl_gen underneath).  Strings are written
+ * as given (raw UTF-8, only the characters JSON requires escaped); the
+ * caller passes valid UTF-8.  With fp NULL, lines stay in memory:
+ * aq_writer_buffer() returns them and aq_writer_clear() drops them.
+ */
+struct aq_writer;
+
+struct aq_writer *aq_writer_new(FILE *fp);
+void aq_writer_free(struct aq_writer *w);
+int aq_writer_begin_object(struct aq_writer *w);
+int aq_writer_end_object(struct aq_writer *w);
+int aq_writer_begin_array(struct aq_writer *w);
+int aq_writer_end_array(struct aq_writer *w);
+/* An object member name (NUL-terminated). */
+int aq_writer_key(struct aq_writer *w, const char *key);
+int aq_writer_string(struct aq_writer *w, const char *s, size_t len);
+/* A NUL-terminated string, or null when s is NULL. */
+int aq_writer_cstring(struct aq_writer *w, const char *s);
+/* The shortest text that reads back as d; AQ_ERANGE for NaN/infinity. */
+int aq_writer_double(struct aq_writer *w, double d);
+int aq_writer_int64(struct aq_writer *w, int64_t i);
+/* A number given as JSON number text, written unchanged. */
+int aq_writer_number_text(struct aq_writer *w, const char *text, size_t len);
+int aq_writer_bool(struct aq_writer *w, int b);
+int aq_writer_null(struct aq_writer *w);
+/* A deep copy of v (numbers keep their exact text); null when v is NULL. */
+int aq_writer_value(struct aq_writer *w, const struct aq_value *v);
+/*
+ * End the current top-level value: append "\n" and hand the line to the
+ * FILE (one fwrite), or keep it in memory.  AQ_EINVAL if the value is
+ * incomplete, AQ_EIO if the write failed.
+ */
+int aq_writer_end_line(struct aq_writer *w);
+/* Discard a partly written value (after an error), ready for a new line. */
+void aq_writer_abandon(struct aq_writer *w);
+/* Lines kept in memory (fp NULL); *len gets their length. */
+const char *aq_writer_buffer(const struct aq_writer *w, size_t *len);
+void aq_writer_clear(struct aq_writer *w);
+/* fflush the FILE; AQ_EIO on failure. */
+int aq_writer_flush(struct aq_writer *w);
+
+/* ------------------------------------------------------------------ */
+/* Time                                                                */
+/* ------------------------------------------------------------------ */
+
+/* An instant parsed from ISO-8601 text. */
+struct aq_time {
+	int64_t usec;		/* microseconds since 1970-01-01T00:00:00Z */
+	int offset_min;		/* the text's UTC offset in minutes */
+	int has_zone;		/* 0: no zone in the text; usec is the wall time read as UTC */
+	int has_time;		/* 0: a bare date; the time is 00:00 */
+};
+
+/*
+ * Parse "YYYY-MM-DD", or "YYYY-MM-DD" then "T" or " " then "HH:MM[:SS[.f]]"
+ * with an optional "Z", "+HH:MM", "+HHMM" or "+HH".  Up to 9 fractional
+ * digits (kept to the microsecond, truncated).  AQ_EINVAL for malformed
+ * text, AQ_ERANGE for an impossible date or time (2024-02-30, 24:01).
+ */
+int aq_time_parse(const char *s, size_t len, struct aq_time *t);
+/* Bytes needed by aq_time_format, NUL included. */
+#define AQ_TIME_BUFSZ 32
+/*
+ * Write usec as UTC "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (fraction only when
+ * non-zero, without trailing zeros).  Returns the length, 0 if out of
+ * range (years 1..9999) or size < AQ_TIME_BUFSZ.
+ */
+size_t aq_time_format(int64_t usec, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OPENAQ_H */

@@ -1,0 +1,183 @@
+/* time.c: ISO-8601 instants in and out, with no dependence on the C
+ * library's time zone state (no TZ, no mktime). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "aq-int.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned
+mdays(int y, unsigned m)
+{
+	static const unsigned char n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	return m == 2 && leap(y) ? 29 : n[m - 1];
+}
+
+/* Read exactly n digits at *p. */
+static int
+digits(const char **p, const char *end, int n, int *out)
+{
+	int v = 0;
+
+	if (end - *p < n)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return 0;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return 1;
+}
+
+int
+aq_time_parse(const char *s, size_t len, struct aq_time *t)
+{
+	const char *p = s, *end = s + len;
+	int y, mo, d, h = 0, mi = 0, sec = 0, usec = 0, oh = 0, om = 0, sign = 0;
+	int has_time = 0, has_zone = 0;
+
+	if (s == NULL || t == NULL)
+		return AQ_EINVAL;
+	if (!digits(&p, end, 4, &y) || p == end || *p++ != '-' ||
+	    !digits(&p, end, 2, &mo) || p == end || *p++ != '-' ||
+	    !digits(&p, end, 2, &d))
+		return AQ_EINVAL;
+	if (p < end && (*p == 'T' || *p == 't' || *p == ' ')) {
+		p++;
+		if (!digits(&p, end, 2, &h) || p == end || *p++ != ':' ||
+		    !digits(&p, end, 2, &mi))
+			return AQ_EINVAL;
+		if (p < end && *p == ':') {
+			p++;
+			if (!digits(&p, end, 2, &sec))
+				return AQ_EINVAL;
+			if (p < end && (*p == '.' || *p == ',')) {
+				int n = 0;
+
+				p++;
+				while (p < end && *p >= '0' && *p <= '9') {
+					if (n < 6)
+						usec = usec * 10 + (*p - '0');
+					n++;
+					p++;
+				}
+				if (n == 0 || n > 9)
+					return AQ_EINVAL;
+				for (; n < 6; n++)
+					usec *= 10;
+			}
+		}
+		has_time = 1;
+		if (p < end && (*p == 'Z' || *p == 'z')) {
+			p++;
+			has_zone = 1;
+		} else if (p < end && (*p == '+' || *p == '-')) {
+			sign = *p++ == '-' ? -1 : 1;
+			if (!digits(&p, end, 2, &oh))
+				return AQ_EINVAL;
+			if (p < end && *p == ':')
+				p++;
+			if (p < end && !digits(&p, end, 2, &om))
+				return AQ_EINVAL;
+			has_zone = 1;
+		}
+	}
+	if (p != end)
+		return AQ_EINVAL;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || (unsigned)d > mdays(y, (unsigned)mo) ||
+	    h > 23 || mi > 59 || sec > 59 || oh > 18 || om > 59 ||
+	    (oh == 18 && om > 0))
+		return AQ_ERANGE;
+	t->offset_min = sign * (oh * 60 + om);
+	t->has_zone = has_zone;
+	t->has_time = has_time;
+	t->usec = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	    h * 3600 + mi * 60 + sec) - (int64_t)t->offset_min * 60) * 1000000 + usec;
+	return AQ_OK;
+}
+
+size_t
+aq_time_format(int64_t usec, char *buf, size_t size)
+{
+	int64_t secs, days, rem;
+	int frac, y, n;
+	unsigned m, d;
+
+	if (buf == NULL || size < AQ_TIME_BUFSZ)
+		return 0;
+	/* floor division, so that instants before 1970 work too */
+	secs = usec / 1000000;
+	frac = (int)(usec % 1000000);
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	days = secs / 86400;
+	rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return 0;
+	n = snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02d", y, m, d,
+	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+	if (frac != 0) {
+		int w = 6;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			w--;
+		}
+		n += snprintf(buf + n, size - (size_t)n, ".%0*d", w, frac);
+	}
+	buf[n++] = 'Z';
+	buf[n] = '\0';
+	return (size_t)n;
+}

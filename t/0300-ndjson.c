@@ -1,0 +1,238 @@
+/* 0300-ndjson: the streaming reader. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "openaq.h"
+#include "tap.h"
+
+static struct aq_reader *r;
+static char errbuf[512];
+static int fds[2] = {-1, -1};
+static char tmpl[64];
+
+/* Start reading the given bytes, from a temp file. */
+static void
+feed(const char *data, size_t len)
+{
+	int fd;
+
+	strcpy(tmpl, "/tmp/aq0300.XXXXXX");
+	if ((fd = mkstemp(tmpl)) == -1 || write(fd, data, len) != (ssize_t)len) {
+		perror("mkstemp");
+		exit(99);
+	}
+	unlink(tmpl);
+	lseek(fd, 0, SEEK_SET);
+	if (fds[0] != -1)
+		close(fds[0]);
+	fds[0] = fd;
+	aq_reader_open(r, fd, "in.ndjson");
+}
+
+static const struct aq_value *
+next(int *rc)
+{
+	const struct aq_value *v = NULL;
+
+	*rc = aq_reader_next(r, &v);
+	return v;
+}
+
+static int
+count_all(int *bad)
+{
+	const struct aq_value *v;
+	int rc, n = 0;
+
+	*bad = 0;
+	for (;;) {
+		rc = aq_reader_next(r, &v);
+		if (rc == AQ_OK)
+			n++;
+		else if (rc == AQ_EJSON)
+			(*bad)++;
+		else
+			break;
+	}
+	return n;
+}
+
+int
+main(void)
+{
+	const struct aq_value *v, *c;
+	const char *s;
+	size_t len;
+	double d;
+	int64_t i;
+	int rc, bad, n;
+
+	r = aq_reader_new();
+	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
+
+	feed("", 0);
+	v = next(&rc);
+	is_int(rc, AQ_EOF, "empty input: EOF at once");
+
+	feed("{\"a\":1}\n{\"a\":2}\n", 16);
+	v = next(&rc);
+	is_int(rc, AQ_OK, "first record");
+	is_int(aq_reader_line(r), 1, "on line 1");
+	ok(aq_value_int64(aq_value_get(v, "a"), &i) == AQ_OK && i == 1, "a = 1");
+	v = next(&rc);
+	ok(rc == AQ_OK && aq_reader_line(r) == 2, "second record on line 2");
+	v = next(&rc);
+	is_int(rc, AQ_EOF, "then EOF");
+
+	feed("{\"a\":1}\r\n{\"b\":\"x\"}", 18);
+	v = next(&rc);
+	ok(rc == AQ_OK, "CRLF line");
+	s = aq_reader_raw(r, &len);
+	ok(len == 7 && memcmp(s, "{\"a\":1}", 7) == 0, "raw line excludes CR LF");
+	v = next(&rc);
+	ok(rc == AQ_OK && aq_reader_line(r) == 2, "last line without newline");
+	is_str(aq_value_string(aq_value_get(v, "b"), NULL), "x", "its value");
+	v = next(&rc);
+	is_int(rc, AQ_EOF, "EOF after an unterminated last line");
+
+	{
+		const char in[] = "{\"units\":\"\xc2\xb5g/m\xc2\xb3\",\"n\":\"NO\xe2\x82\x82\",\"e\":\"\\u00b5\\n\\\"\"}\n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		is_str(aq_value_string(aq_value_get(v, "units"), &len), "\xc2\xb5g/m\xc2\xb3",
+		    "raw UTF-8 kept: \xc2\xb5g/m\xc2\xb3");
+		is_int(len, 7, "its length in bytes");
+		is_str(aq_value_string(aq_value_get(v, "n"), NULL), "NO\xe2\x82\x82", "NO\xe2\x82\x82");
+		is_str(aq_value_string(aq_value_get(v, "e"), NULL), "\xc2\xb5\n\"", "escapes decoded");
+	}
+
+	{
+		const char in[] = "{\"a\":0,\"b\":-0.1,\"c\":1e3,\"d\":-2.5E-2,\"e\":12345678901234567890,"
+		    "\"f\":6.0,\"g\":1e400,\"h\":-9999.0}\n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_OK, "every JSON number form parses");
+		ok(aq_value_number(aq_value_get(v, "b"), &d) == AQ_OK && d == -0.1, "-0.1");
+		ok(aq_value_int64(aq_value_get(v, "c"), &i) == AQ_OK && i == 1000, "1e3 is the integer 1000");
+		ok(aq_value_number(aq_value_get(v, "d"), &d) == AQ_OK && d == -0.025, "-2.5E-2");
+		is_int(aq_value_int64(aq_value_get(v, "e"), &i), AQ_ERANGE, "a 20-digit integer is out of int64 range");
+		is_str(aq_value_string(aq_value_get(v, "e"), NULL), "12345678901234567890", "but its text is exact");
+		ok(aq_value_int64(aq_value_get(v, "f"), &i) == AQ_OK && i == 6, "6.0 is an integer");
+		is_str(aq_value_string(aq_value_get(v, "f"), NULL), "6.0", "6.0 keeps its text");
+		ok(aq_value_number(aq_value_get(v, "g"), &d) == AQ_OK && d > 1e308, "1e400 overflows to infinity, not an error");
+		is_int(aq_value_int64(aq_value_get(v, "b"), &i), AQ_ETYPE, "-0.1 is not an integer");
+		is_int(aq_value_number(aq_value_get(v, "zz"), &d), AQ_ETYPE, "an absent member is not a number");
+	}
+
+	{
+		const char in[] = "{\"period\":{\"datetimeTo\":{\"utc\":\"2024-01-01T00:00:00Z\"}},"
+		    "\"sensors\":[{\"id\":1},{\"id\":2,\"x\":null}],\"t\":true,\"f\":false,\"k\":1,\"k\":2}\n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		is_str(aq_value_string(aq_value_path(v, "period.datetimeTo.utc"), NULL),
+		    "2024-01-01T00:00:00Z", "dotted path");
+		ok(aq_value_int64(aq_value_path(v, "sensors.1.id"), &i) == AQ_OK && i == 2, "array index in a path");
+		ok(aq_value_path(v, "sensors.2.id") == NULL, "an index past the end is absent");
+		is_int(aq_value_count(aq_value_get(v, "sensors")), 2, "array count");
+		ok(aq_value_type(aq_value_path(v, "sensors.1.x")) == AQ_NULL &&
+		    aq_value_path(v, "sensors.1.x") != NULL, "null is present, typed AQ_NULL");
+		ok(aq_value_is_null(aq_value_path(v, "sensors.1.x")) && aq_value_is_null(NULL), "is_null for null and absent");
+		ok(aq_value_type(aq_value_get(v, "t")) == AQ_TRUE && aq_value_type(aq_value_get(v, "f")) == AQ_FALSE, "booleans");
+		ok(aq_value_int64(aq_value_get(v, "k"), &i) == AQ_OK && i == 2, "a duplicate key: the last wins");
+		n = 0;
+		for (c = aq_value_first(v); c != NULL; c = aq_value_next(c))
+			n++;
+		is_int(n, 6, "iteration sees every member, duplicates too");
+		is_str(aq_value_key(aq_value_first(v), NULL), "period", "member keys");
+	}
+
+	{
+		const char in[] = "{\"a\":1}\n{\"a\":\n[1,2]\n\"str\"\n{} {}\n{\"a\":tru}\n\n  \n{\"b\":\"\xff\"}\n{\"ok\":1}\n";
+
+		feed(in, sizeof in - 1);
+	}
+	v = next(&rc);
+	ok(rc == AQ_OK, "good line 1");
+	v = next(&rc);
+	ok(rc == AQ_EJSON && aq_reader_line(r) == 2, "an incomplete object is an error on line 2");
+	ok(strncmp(errbuf, "in.ndjson:2:", 12) == 0, "the message names FILE:LINE (%s)", errbuf);
+	v = next(&rc);
+	ok(rc == AQ_EJSON && strstr(errbuf, "not a JSON object") != NULL, "an array line is not an object (%s)", errbuf);
+	v = next(&rc);
+	ok(rc == AQ_EJSON && aq_reader_line(r) == 4, "a string line is not an object");
+	v = next(&rc);
+	ok(rc == AQ_EJSON && strstr(errbuf, "more than one") != NULL, "two values on a line (%s)", errbuf);
+	v = next(&rc);
+	ok(rc == AQ_EJSON && aq_reader_line(r) == 6 && strstr(errbuf, "in.ndjson:6:") == errbuf,
+	    "a lexical error, with its line (%s)", errbuf);
+	ok(strchr(errbuf, '\n') == NULL, "the message is one line");
+	v = next(&rc);
+	ok(rc == AQ_EJSON && aq_reader_line(r) == 9, "invalid UTF-8 is an error; blank lines skipped but counted (%s)", errbuf);
+	v = next(&rc);
+	ok(rc == AQ_OK && aq_reader_line(r) == 10, "reading goes on after errors");
+	v = next(&rc);
+	is_int(rc, AQ_EOF, "EOF");
+
+	/* lines far longer than the read chunk, across chunk boundaries */
+	{
+		size_t big = 300000, k, total = 0;
+		char *in = malloc(3 * (big + 32)), *p = in;
+
+		for (k = 0; k < 3; k++) {
+			p += sprintf(p, "{\"k\":%zu,\"s\":\"", k);
+			memset(p, 'a' + (int)k, big);
+			p += big;
+			p += sprintf(p, "\"}\n");
+		}
+		feed(in, (size_t)(p - in));
+		for (k = 0; k < 3; k++) {
+			v = next(&rc);
+			if (rc == AQ_OK) {
+				aq_value_string(aq_value_get(v, "s"), &len);
+				total += len;
+			}
+		}
+		is_int(total, 3 * big, "three 300 kB lines read whole");
+		v = next(&rc);
+		is_int(rc, AQ_EOF, "then EOF");
+		free(in);
+	}
+
+	/* many records through a pipe, in odd-sized writes */
+	{
+		int p[2];
+		pid_t pid;
+		char line[64];
+
+		if (pipe(p) == -1)
+			return 99;
+		if ((pid = fork()) == 0) {
+			close(p[0]);
+			for (int k = 0; k < 50000; k++) {
+				int m = snprintf(line, sizeof line, "{\"i\":%d}\n", k);
+
+				if (write(p[1], line, (size_t)m) != m)
+					_exit(1);
+			}
+			_exit(0);
+		}
+		close(p[1]);
+		aq_reader_open(r, p[0], NULL);
+		n = count_all(&bad);
+		is_int(n, 50000, "50000 records through a pipe");
+		is_int(bad, 0, "none bad");
+		is_str(aq_reader_name(r), "<stdin>", "a NULL name reads as <stdin>");
+		close(p[0]);
+	}
+
+	aq_reader_free(r);
+	if (fds[0] != -1)
+		close(fds[0]);
+	return done_testing();
+}

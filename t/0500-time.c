@@ -1,0 +1,73 @@
+/* 0500-time: ISO-8601 parsing and UTC formatting. */
+#include <string.h>
+
+#include "openaq.h"
+#include "tap.h"
+
+static const char *
+utc(const char *s, int *rc)
+{
+	static char buf[AQ_TIME_BUFSZ];
+	struct aq_time t;
+
+	*rc = aq_time_parse(s, strlen(s), &t);
+	if (*rc != AQ_OK)
+		return "";
+	aq_time_format(t.usec, buf, sizeof buf);
+	return buf;
+}
+
+int
+main(void)
+{
+	struct aq_time t;
+	char buf[AQ_TIME_BUFSZ];
+	int rc;
+
+	is_str(utc("2024-09-25T22:00:00Z", &rc), "2024-09-25T22:00:00Z", "Z");
+	is_str(utc("2024-09-25T16:00:00-06:00", &rc), "2024-09-25T22:00:00Z", "-06:00");
+	is_str(utc("2016-03-06T19:00:00+00:00", &rc), "2016-03-06T19:00:00Z", "+00:00");
+	is_str(utc("2023-02-22 01:00:00-07:00", &rc), "2023-02-22T08:00:00Z", "a space instead of T");
+	is_str(utc("2021-12-16 01:00:00+00:00", &rc), "2021-12-16T01:00:00Z", "archive form");
+	is_str(utc("2023-03-29T20:23:57.054584Z", &rc), "2023-03-29T20:23:57.054584Z", "microseconds");
+	is_str(utc("2023-03-29T20:23:57.5Z", &rc), "2023-03-29T20:23:57.5Z", "one fractional digit");
+	is_str(utc("2023-03-29T20:23:57.123456789Z", &rc), "2023-03-29T20:23:57.123456Z", "nanoseconds truncated");
+	is_str(utc("2024-01-01T05:30:00+05:30", &rc), "2024-01-01T00:00:00Z", "+05:30");
+	is_str(utc("2024-01-01T00:00:00+13:00", &rc), "2023-12-31T11:00:00Z", "+13:00 crosses the year");
+	is_str(utc("2024-01-01T00:00:00-1000", &rc), "2024-01-01T10:00:00Z", "-1000 without colon");
+	is_str(utc("2024-01-01T00:00+01", &rc), "2023-12-31T23:00:00Z", "HH:MM and +HH");
+	is_str(utc("2024-02-29", &rc), "2024-02-29T00:00:00Z", "a bare date");
+	ok(aq_time_parse("2024-02-29", 10, &t) == AQ_OK && !t.has_time && !t.has_zone, "a bare date has no time, no zone");
+	ok(aq_time_parse("2024-02-29T10:00:00", 19, &t) == AQ_OK && t.has_time && !t.has_zone, "a naive time has no zone");
+	ok(aq_time_parse("2024-02-29T10:00:00-06:00", 25, &t) == AQ_OK && t.offset_min == -360, "offset in minutes");
+	utc("2023-02-29", &rc);
+	is_int(rc, AQ_ERANGE, "2023-02-29 is impossible");
+	utc("2024-13-01", &rc);
+	is_int(rc, AQ_ERANGE, "month 13");
+	utc("2024-04-31T00:00:00Z", &rc);
+	is_int(rc, AQ_ERANGE, "April 31");
+	utc("2024-01-01T24:00:00Z", &rc);
+	is_int(rc, AQ_ERANGE, "hour 24");
+	utc("2024-01-01T23:60:00Z", &rc);
+	is_int(rc, AQ_ERANGE, "minute 60");
+	utc("2024-01-01T23:59:60Z", &rc);
+	is_int(rc, AQ_ERANGE, "second 60");
+	utc("0000-01-01", &rc);
+	is_int(rc, AQ_ERANGE, "year 0");
+	utc("2024-1-01", &rc);
+	is_int(rc, AQ_EINVAL, "a one-digit month is malformed");
+	utc("2024-01-01T00:00:00Zjunk", &rc);
+	is_int(rc, AQ_EINVAL, "trailing text is malformed");
+	utc("2024-01-01T00:00:00.Z", &rc);
+	is_int(rc, AQ_EINVAL, "a dot without digits");
+	utc("", &rc);
+	is_int(rc, AQ_EINVAL, "empty");
+	utc("2024-01-01T00:00:00+19:00", &rc);
+	is_int(rc, AQ_ERANGE, "offset beyond 18 hours");
+	is_str(utc("1969-12-31T23:59:59.5Z", &rc), "1969-12-31T23:59:59.5Z", "before the epoch");
+	is_str(utc("0001-01-01T00:00:00Z", &rc), "0001-01-01T00:00:00Z", "year 1");
+	is_str(utc("9999-12-31T23:59:59Z", &rc), "9999-12-31T23:59:59Z", "year 9999");
+	is_int(aq_time_format(0, buf, 10), 0, "a short buffer is refused");
+	is_int(aq_time_format(253402300800LL * 1000000, buf, sizeof buf), 0, "year 10000 is refused");
+	return done_testing();
+}
