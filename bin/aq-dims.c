@@ -90,16 +90,35 @@ classify(const struct aq_value *rec)
 
 /* ---- rows of one record: kept until the whole record is known good ---- */
 
+/* Two independent 64-bit hashes of a row: with its first key column they
+ * tell identical rows apart from different ones with the same id. */
 static void
-push(int64_t a, int64_t b, int64_t c)
+row_hash(const char *s, size_t len, int64_t *h1, int64_t *h2)
+{
+	uint64_t a = 0xcbf29ce484222325ULL, b = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		a = (a ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+		b = (b + (unsigned char)s[i]) * 0xff51afd7ed558ccdULL;
+		b ^= b >> 32;
+	}
+	*h1 = (int64_t)a;
+	*h2 = (int64_t)b;
+}
+
+static void
+push(int64_t a)
 {
 	struct pending *p;
+	int64_t b, c;
 
 	if (g.npend == g.cap) {
 		g.cap = g.cap ? g.cap * 2 : 16;
 		if ((g.pend = realloc(g.pend, g.cap * sizeof *g.pend)) == NULL)
 			rows_nomem();
 	}
+	row_hash(g.cur.data, g.cur.len, &b, &c);
 	p = &g.pend[g.npend++];
 	p->off = g.rows.len;
 	p->len = g.cur.len;
@@ -127,7 +146,9 @@ commit(void)
 	for (i = 0; i < g.npend; i++) {
 		struct pending *p = &g.pend[i];
 
-		/* the first row of an id wins: rows stream out at once */
+		/* a row identical to one written before says nothing new;
+		 * rows that differ are all written, so the later one wins in
+		 * aq-load's upsert */
 		if (!keyset_add(&g.seen, p->a, p->b, p->c)) {
 			g.duplicates++;
 			continue;
@@ -221,10 +242,8 @@ timestamp(struct aq_buf *b, const char *col, const struct aq_value *v, const cha
 }
 
 static const char *
-date(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name,
-    int64_t *days)
+date(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
 {
-	struct aq_time t;
 	const char *s;
 	size_t len;
 	int rc = get_date(v, name, &s, &len);
@@ -232,9 +251,6 @@ date(struct aq_buf *b, const char *col, const struct aq_value *v, const char *na
 	if (rc == F_BAD)
 		return why_last();
 	row_str(b, col, rc == F_OK ? s : NULL, len);
-	if (days != NULL)
-		*days = rc == F_OK && aq_time_parse(s, len, &t) == AQ_OK ?
-		    t.usec / 86400000000LL + 1000000 : 0;
 	return NULL;
 }
 
@@ -268,7 +284,7 @@ id_name(const struct aq_value *v)
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -285,7 +301,7 @@ country(const struct aq_value *v)
 	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
 	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -302,7 +318,7 @@ parameter(const struct aq_value *v)
 	TRY(str(&g.cur, "display_name", aq_value_get(v, "displayName"), "displayName"));
 	TRY(str(&g.cur, "description", aq_value_get(v, "description"), "description"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -337,7 +353,7 @@ location(const struct aq_value *v)
 	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
 	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -354,7 +370,7 @@ sensor(const struct aq_value *v, int64_t loc)
 	row_oint(&g.cur, "parameter_id", pid != 0, pid);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -373,7 +389,7 @@ provider(const struct aq_value *v)
 	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
 	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -391,7 +407,7 @@ instrument(const struct aq_value *v, int64_t manufacturer)
 	TRY(boolean(&g.cur, "is_monitor", aq_value_get(v, "isMonitor"), "isMonitor"));
 	row_oint(&g.cur, "manufacturer_id", mid != 0, mid);
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -416,7 +432,7 @@ license(const struct aq_value *v)
 		TRY(boolean(&g.cur, flags[k][0], aq_value_get(v, flags[k][1]), flags[k][1]));
 	TRY(str(&g.cur, "source_url", aq_value_get(v, "sourceUrl"), "sourceUrl"));
 	row_end(&g.cur);
-	push(i, 0, 0);
+	push(i);
 	return NULL;
 }
 
@@ -424,7 +440,7 @@ static const char *
 location_license(const struct aq_value *v, int64_t loc)
 {
 	const struct aq_value *a = aq_value_get(v, "attribution");
-	int64_t lic, days;
+	int64_t lic;
 
 	TRY(id(aq_value_get(v, "id"), "id", &lic, 1));
 	if (!aq_value_is_null(a) && aq_value_type(a) != AQ_OBJECT)
@@ -434,10 +450,10 @@ location_license(const struct aq_value *v, int64_t loc)
 	row_int(&g.cur, "license_id", lic);
 	TRY(str(&g.cur, "attribution_name", aq_value_get(a, "name"), "attribution.name"));
 	TRY(str(&g.cur, "attribution_url", aq_value_get(a, "url"), "attribution.url"));
-	TRY(date(&g.cur, "date_from", aq_value_get(v, "dateFrom"), "dateFrom", &days));
-	TRY(date(&g.cur, "date_to", aq_value_get(v, "dateTo"), "dateTo", NULL));
+	TRY(date(&g.cur, "date_from", aq_value_get(v, "dateFrom"), "dateFrom"));
+	TRY(date(&g.cur, "date_to", aq_value_get(v, "dateTo"), "dateTo"));
 	row_end(&g.cur);
-	push(loc, lic, days);
+	push(loc);
 	return NULL;
 }
 
@@ -451,7 +467,7 @@ location_instrument(const struct aq_value *v, int64_t loc)
 	row_int(&g.cur, "location_id", loc);
 	row_int(&g.cur, "instrument_id", inst);
 	row_end(&g.cur);
-	push(loc, inst, 0);
+	push(loc);
 	return NULL;
 }
 
