@@ -28,7 +28,7 @@ struct reading {
 	char datetime[AQ_TIME_BUFSZ];
 	size_t datetime_len;
 	int64_t usec;
-	char vtmp[32], lattmp[32], lontmp[32], coordtmp[2][32];
+	char vtmp[32], lattmp[32], lontmp[32], coordtmp[2][32], obstmp[24], exptmp[24];
 };
 
 static struct {
@@ -158,23 +158,45 @@ finish(struct reading *r)
 		g.coords_range++;
 
 	b = window_put(&g.win, r->sensor_id, r->period, r->usec);
-	row_begin(b);
-	row_int(b, "sensor_id", r->sensor_id);
-	row_oint(b, "location_id", r->location_id != 0, r->location_id);
-	row_oint(b, "parameter_id", r->parameter_id != 0, r->parameter_id);
-	row_str(b, "parameter", r->parameter, r->parameter_len);
-	row_str(b, "units", r->units, r->units_len);
-	row_cstr(b, "period", period_name(r->period));
-	row_str(b, "datetime", r->datetime, r->datetime_len);
-	row_num(b, "value", r->value, r->value_len);
-	row_num(b, "latitude", r->lat, r->lat_len);
-	row_num(b, "longitude", r->lon, r->lon_len);
-	row_str(b, "source_units", src_units, src_units_len);
-	row_num(b, "source_value", src_value, src_value_len);
-	row_num(b, "observed_count", r->observed, r->observed_len);
-	row_num(b, "expected_count", r->expected, r->expected_len);
-	row_bool(b, "flagged", r->flagged);
-	row_end(b);
+	/* the keys as literals: this runs once per row */
+	aq_buf_reset(b);
+	ROW_LIT(b, "{\"sensor_id\":");
+	val_int(b, r->sensor_id);
+	ROW_LIT(b, ",\"location_id\":");
+	if (r->location_id != 0)
+		val_int(b, r->location_id);
+	else
+		ROW_LIT(b, "null");
+	ROW_LIT(b, ",\"parameter_id\":");
+	if (r->parameter_id != 0)
+		val_int(b, r->parameter_id);
+	else
+		ROW_LIT(b, "null");
+	ROW_LIT(b, ",\"parameter\":");
+	val_str(b, r->parameter, r->parameter_len);
+	ROW_LIT(b, ",\"units\":");
+	val_str(b, r->units, r->units_len);
+	ROW_LIT(b, ",\"period\":\"");
+	row_raw(b, period_name(r->period), strlen(period_name(r->period)));
+	ROW_LIT(b, "\",\"datetime\":\"");
+	row_raw(b, r->datetime, r->datetime_len);
+	ROW_LIT(b, "\",\"value\":");
+	val_num(b, r->value, r->value_len);
+	ROW_LIT(b, ",\"latitude\":");
+	val_num(b, r->lat, r->lat_len);
+	ROW_LIT(b, ",\"longitude\":");
+	val_num(b, r->lon, r->lon_len);
+	ROW_LIT(b, ",\"source_units\":");
+	val_str(b, src_units, src_units_len);
+	ROW_LIT(b, ",\"source_value\":");
+	val_num(b, src_value, src_value_len);
+	ROW_LIT(b, ",\"observed_count\":");
+	val_num(b, r->observed, r->observed_len);
+	ROW_LIT(b, ",\"expected_count\":");
+	val_num(b, r->expected, r->expected_len);
+	ROW_LIT(b, ",\"flagged\":");
+	val_bool(b, r->flagged);
+	ROW_LIT(b, "}\n");
 	window_commit(&g.win);
 	g.rows++;
 	return NULL;
@@ -224,12 +246,32 @@ str(const struct aq_value *v, const char *name, const char **s, size_t *len)
 	return get_str(v, name, s, len) == F_BAD ? why_last() : NULL;
 }
 
+/* A count: an integer >= 0, kept as its text (digits only, the usual
+ * case, or "3.0" read as 3). */
+static int
+count(const struct aq_value *v, const char **text, size_t *len, char *tmp)
+{
+	int64_t n;
+
+	if ((*text = aq_value_string(v, len)) == NULL || aq_value_type(v) != AQ_NUMBER)
+		return 0;
+	if (*len > 0 && *len < 19 && strspn(*text, "0123456789") == *len)
+		return 1;
+	if (aq_value_int64(v, &n) != AQ_OK || n < 0)
+		return 0;
+	/* 24.0 is the count 24: written as an integer */
+	*len = (size_t)snprintf(tmp, 24, "%lld", (long long)n);
+	*text = tmp;
+	return 1;
+}
+
 /* measurements, hours, days, years: value, parameter, period, coverage... */
 static const char *
 series(struct reading *r, const struct aq_value *rec)
 {
 	const struct aq_value *m, *p = NULL, *period = NULL, *cov = NULL, *flag = NULL;
 	const struct aq_value *val = NULL, *coord = NULL, *sid = NULL, *lid = NULL;
+	const struct aq_value *label, *to;
 	const char *reason, *s;
 	size_t len;
 	int rc;
@@ -238,36 +280,23 @@ series(struct reading *r, const struct aq_value *rec)
 	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
 		const char *k = aq_value_key(m, &len);
 
-		switch (k[0]) {
-		case 'v':
-			if (strcmp(k, "value") == 0)
-				val = m;
-			break;
-		case 'p':
-			if (strcmp(k, "period") == 0)
-				period = m;
-			else if (strcmp(k, "parameter") == 0)
-				p = m;
-			break;
-		case 'c':
-			if (strcmp(k, "coverage") == 0)
-				cov = m;
-			else if (strcmp(k, "coordinates") == 0)
-				coord = m;
-			break;
-		case 'f':
-			if (strcmp(k, "flagInfo") == 0)
-				flag = m;
-			break;
-		case 's':
-			if (strcmp(k, "sensorsId") == 0)
-				sid = m;
-			break;
-		case 'l':
-			if (strcmp(k, "locationsId") == 0)
-				lid = m;
-			break;
-		}
+#define IS(name) (len == sizeof(name) - 1 && memcmp(k, name, len) == 0)
+		if (IS("value"))
+			val = m;
+		else if (IS("period"))
+			period = m;
+		else if (IS("parameter"))
+			p = m;
+		else if (IS("coverage"))
+			cov = m;
+		else if (IS("coordinates"))
+			coord = m;
+		else if (IS("flagInfo"))
+			flag = m;
+		else if (IS("sensorsId"))
+			sid = m;
+		else if (IS("locationsId"))
+			lid = m;
 	}
 	if ((reason = id(sid, "sensorsId", &r->sensor_id)) != NULL ||
 	    (reason = id(lid, "locationsId", &r->location_id)) != NULL)
@@ -276,12 +305,20 @@ series(struct reading *r, const struct aq_value *rec)
 		return "no sensor id: series records need the sensorsId that aq-fetch adds";
 	if (aq_value_type(period) != AQ_OBJECT)
 		return "period is not an object";
-	if ((rc = get_str(aq_value_get(period, "label"), "period.label", &s, &len)) != F_OK)
+	label = to = NULL;
+	for (m = aq_value_first(period); m != NULL; m = aq_value_next(m)) {
+		const char *k = aq_value_key(m, &len);
+
+		if (IS("label"))
+			label = m;
+		else if (IS("datetimeTo"))
+			to = m;
+	}
+	if ((rc = get_str(label, "period.label", &s, &len)) != F_OK)
 		return rc == F_BAD ? why_last() : "period.label is missing";
 	if ((r->period = period_from_label(s, len)) < 0)
 		return why("period.label '%s' is not raw, hour, day or year", why_text(s, len));
-	rc = get_time(aq_value_get(period, "datetimeTo"), "period.datetimeTo", r->datetime,
-	    &r->datetime_len, &r->usec);
+	rc = get_time(to, "period.datetimeTo", r->datetime, &r->datetime_len, &r->usec);
 	if (rc == F_BAD)
 		return why_last();
 	if (rc == F_NULL)
@@ -299,19 +336,25 @@ series(struct reading *r, const struct aq_value *rec)
 	if ((reason = coords(r, coord)) != NULL)
 		return reason;
 	if (aq_value_type(cov) == AQ_OBJECT) {
-		const struct aq_value *o = aq_value_get(cov, "observedCount");
-		const struct aq_value *e = aq_value_get(cov, "expectedCount");
-		int64_t n;
+		const struct aq_value *o = NULL, *e = NULL;
+
+		for (m = aq_value_first(cov); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (IS("observedCount"))
+				o = m;
+			else if (IS("expectedCount"))
+				e = m;
+		}
+#undef IS
 
 		if (!aq_value_is_null(o)) {
-			if (aq_value_int64(o, &n) != AQ_OK || n < 0)
+			if (!count(o, &r->observed, &r->observed_len, r->obstmp))
 				return "coverage.observedCount is not a count";
-			r->observed = aq_value_string(o, &r->observed_len);
 		}
 		if (!aq_value_is_null(e)) {
-			if (aq_value_int64(e, &n) != AQ_OK || n < 0)
+			if (!count(e, &r->expected, &r->expected_len, r->exptmp))
 				return "coverage.expectedCount is not a count";
-			r->expected = aq_value_string(e, &r->expected_len);
 		}
 	}
 	if (flag != NULL && get_bool(aq_value_get(flag, "hasFlags"), "flagInfo.hasFlags",
@@ -395,14 +438,33 @@ on_record(void *arg, struct aq_reader *rd, const struct aq_value *rec)
 	struct reading r;
 	const char *reason;
 
+	const struct aq_value *m;
+	int has = 0;
+
 	memset(&r, 0, sizeof r);
 	r.flagged = -1;
 	g.records++;
-	if (aq_value_get(rec, "sensors_id") != NULL && aq_value_get(rec, "location_id") != NULL)
+	/* the shape, from the member names, in one pass */
+	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
+		size_t n;
+		const char *k = aq_value_key(m, &n);
+
+		if (n == 6 && memcmp(k, "period", 6) == 0)
+			has |= 1;
+		else if (n == 10 && memcmp(k, "sensors_id", 10) == 0)
+			has |= 2;
+		else if (n == 11 && memcmp(k, "location_id", 11) == 0)
+			has |= 4;
+		else if (n == 8 && memcmp(k, "datetime", 8) == 0)
+			has |= 8;
+		else if (n == 5 && memcmp(k, "value", 5) == 0)
+			has |= 16;
+	}
+	if ((has & 6) == 6)
 		reason = archive(&r, rec);
-	else if (aq_value_get(rec, "period") != NULL)
+	else if (has & 1)
 		reason = series(&r, rec);
-	else if (aq_value_get(rec, "datetime") != NULL && aq_value_get(rec, "value") != NULL)
+	else if ((has & 24) == 24)
 		reason = latest(&r, rec);
 	else
 		reason = "not a reading record (no period, datetime or sensors_id)";

@@ -42,11 +42,19 @@ row_begin(struct aq_buf *b)
 static void
 key(struct aq_buf *b, const char *k)
 {
+	size_t n = strlen(k);
+
+	/* one reservation, then plain stores: rows are built by the million */
+	if (b->cap - b->len <= n + 4 && aq_buf_reserve(b, n + 5) != AQ_OK)
+		rows_nomem();
 	if (b->data[b->len - 1] != '{')
-		putc1(b, ',');
-	putc1(b, '"');
-	put(b, k, strlen(k));
-	put(b, "\":", 2);
+		b->data[b->len++] = ',';
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, k, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len++] = ':';
+	b->data[b->len] = '\0';
 }
 
 /* A JSON string: only '"', '\\' and control characters are escaped, the
@@ -89,13 +97,25 @@ string(struct aq_buf *b, const char *s, size_t len)
 }
 
 void
-row_str(struct aq_buf *b, const char *k, const char *s, size_t len)
+row_raw(struct aq_buf *b, const char *s, size_t n)
 {
-	key(b, k);
+	put(b, s, n);
+}
+
+void
+val_str(struct aq_buf *b, const char *s, size_t len)
+{
 	if (s == NULL)
 		put(b, "null", 4);
 	else
 		string(b, s, len);
+}
+
+void
+row_str(struct aq_buf *b, const char *k, const char *s, size_t len)
+{
+	key(b, k);
+	val_str(b, s, len);
 }
 
 void
@@ -112,7 +132,7 @@ row_null(struct aq_buf *b, const char *k)
 }
 
 void
-row_int(struct aq_buf *b, const char *k, int64_t v)
+val_int(struct aq_buf *b, int64_t v)
 {
 	char buf[24], *p = buf + sizeof buf;
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
@@ -122,8 +142,14 @@ row_int(struct aq_buf *b, const char *k, int64_t v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	key(b, k);
 	put(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+void
+row_int(struct aq_buf *b, const char *k, int64_t v)
+{
+	key(b, k);
+	val_int(b, v);
 }
 
 void
@@ -136,13 +162,19 @@ row_oint(struct aq_buf *b, const char *k, int has, int64_t v)
 }
 
 void
-row_num(struct aq_buf *b, const char *k, const char *text, size_t len)
+val_num(struct aq_buf *b, const char *text, size_t len)
 {
-	key(b, k);
 	if (text == NULL)
 		put(b, "null", 4);
 	else
 		put(b, text, len);
+}
+
+void
+row_num(struct aq_buf *b, const char *k, const char *text, size_t len)
+{
+	key(b, k);
+	val_num(b, text, len);
 }
 
 size_t
@@ -160,19 +192,31 @@ fmt_double(double d, char *buf, size_t size)
 }
 
 void
-row_double(struct aq_buf *b, const char *k, double d)
+val_double(struct aq_buf *b, double d)
 {
 	char buf[40];
 	size_t n = fmt_double(d, buf, sizeof buf);
 
-	key(b, k);
 	put(b, buf, n);
+}
+
+void
+row_double(struct aq_buf *b, const char *k, double d)
+{
+	key(b, k);
+	val_double(b, d);
 }
 
 void
 row_bool(struct aq_buf *b, const char *k, int v)
 {
 	key(b, k);
+	val_bool(b, v);
+}
+
+void
+val_bool(struct aq_buf *b, int v)
+{
 	if (v < 0)
 		put(b, "null", 4);
 	else if (v)
@@ -280,6 +324,14 @@ get_id(const struct aq_value *v, const char *name, int64_t *out)
 		return F_NULL;
 	case AQ_NUMBER:
 		s = aq_value_string(v, &len);
+		if (len > 0 && len < 19 && s[0] != '-' && s[0] != '0' &&
+		    strspn(s, "0123456789") == len) {
+			/* the usual case, without strtoll */
+			for (id = 0; len > 0; len--)
+				id = id * 10 + (*s++ - '0');
+			*out = id;
+			return F_OK;
+		}
 		if (aq_value_int64(v, &id) != AQ_OK || id < 1) {
 			why("%s %s is not an id", name, why_text(s, len));
 			return F_BAD;
@@ -374,6 +426,45 @@ is_json_number(const char *s, size_t len)
 	return i == len;
 }
 
+/*
+ * "-ddd.ddd" with at most 15 digits, read exactly: the digits as an
+ * integer and a power of ten up to 1e22 are exact doubles, so one division
+ * rounds correctly, as strtod would (Clinger's fast path).  0 when the
+ * text is anything else, for strtod to handle.
+ */
+static int
+fast_decimal(const char *s, size_t len, double *out)
+{
+	static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	    1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	const char *p = s, *end = s + len;
+	uint64_t m = 0;
+	int digits = 0, frac = -1, neg = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] != '.'))
+		return 0;
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++digits > 15)
+				return 0;
+			m = m * 10 + (uint64_t)(*p - '0');
+			if (frac >= 0)
+				frac++;
+		} else if (*p == '.' && frac < 0 && p + 1 < end)
+			frac = 0;
+		else
+			return 0;
+	}
+	*out = (double)m / pow10[frac > 0 ? frac : 0];
+	if (neg)
+		*out = -*out;
+	return 1;
+}
+
 int
 text_num(const char *s, size_t len, const char *name, const char **text, size_t *tlen,
     double *d, char *tmp)
@@ -383,15 +474,16 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 
 	if (len == 0)
 		return F_NULL;
+	if (fast_decimal(s, len, &x)) {
+		*text = s;
+		*tlen = len;
+		*d = x;
+		return F_OK;
+	}
 	if (is_json_number(s, len)) {
-		/* strtod stops at the first byte that is not part of the
-		 * number, and the text is followed by a NUL or a delimiter */
-		if (len < sizeof buf) {
-			memcpy(buf, s, len);
-			buf[len] = '\0';
-			x = strtod(buf, NULL);
-		} else
-			x = strtod(s, NULL);
+		/* every caller's text ends in a NUL (aq_value_string, CSV
+		 * fields), and strtod stops at the end of the number */
+		x = strtod(s, NULL);
 		if (!isfinite(x)) {
 			why("%s %s is not finite", name, why_text(s, len));
 			return F_BAD;
@@ -453,26 +545,30 @@ canonical_utc(const char *s, size_t len)
 	    s[16] == ':' && s[19] == 'Z';
 }
 
-int
-conv_time(const char *s, size_t len, const char *name, int naive_utc, char *out,
-    size_t *outlen, int64_t *usec)
+/* conv_time with the member name in two parts ("period.datetimeTo",
+ * ".utc"), joined only when a reason needs them. */
+static int
+conv_time2(const char *s, size_t len, const char *name, const char *sub, int naive_utc,
+    char *out, size_t *outlen, int64_t *usec)
 {
 	struct aq_time t;
 	int rc;
 
 	if ((rc = aq_time_parse(s, len, &t)) != AQ_OK) {
 		if (rc == AQ_ERANGE)
-			why("%s '%s' is an impossible date or time", name, why_text(s, len));
+			why("%s%s '%s' is an impossible date or time", name, sub,
+			    why_text(s, len));
 		else
-			why("%s '%s' is not an ISO-8601 timestamp", name, why_text(s, len));
+			why("%s%s '%s' is not an ISO-8601 timestamp", name, sub,
+			    why_text(s, len));
 		return F_BAD;
 	}
 	if (!t.has_time) {
-		why("%s '%s' has no time of day", name, why_text(s, len));
+		why("%s%s '%s' has no time of day", name, sub, why_text(s, len));
 		return F_BAD;
 	}
 	if (!t.has_zone && !naive_utc) {
-		why("%s '%s' has no time zone", name, why_text(s, len));
+		why("%s%s '%s' has no time zone", name, sub, why_text(s, len));
 		return F_BAD;
 	}
 	*usec = t.usec;
@@ -484,10 +580,17 @@ conv_time(const char *s, size_t len, const char *name, int naive_utc, char *out,
 		return F_OK;
 	}
 	if ((*outlen = aq_time_format(t.usec, out, AQ_TIME_BUFSZ)) == 0) {
-		why("%s '%s' is out of range in UTC", name, why_text(s, len));
+		why("%s%s '%s' is out of range in UTC", name, sub, why_text(s, len));
 		return F_BAD;
 	}
 	return F_OK;
+}
+
+int
+conv_time(const char *s, size_t len, const char *name, int naive_utc, char *out,
+    size_t *outlen, int64_t *usec)
+{
+	return conv_time2(s, len, name, "", naive_utc, out, outlen, usec);
 }
 
 int
@@ -497,7 +600,6 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 	const struct aq_value *u;
 	const char *s;
 	size_t len;
-	char sub[64];
 
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
@@ -509,8 +611,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		u = aq_value_get(v, "utc");
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
-			snprintf(sub, sizeof sub, "%s.utc", name);
-			return conv_time(s, len, sub, 1, out, outlen, usec);
+			return conv_time2(s, len, name, ".utc", 1, out, outlen, usec);
 		}
 		if (!aq_value_is_null(u)) {
 			why("%s.utc is not a string", name);
@@ -519,8 +620,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		u = aq_value_get(v, "local");
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
-			snprintf(sub, sizeof sub, "%s.local", name);
-			return conv_time(s, len, sub, 0, out, outlen, usec);
+			return conv_time2(s, len, name, ".local", 0, out, outlen, usec);
 		}
 		if (!aq_value_is_null(u)) {
 			why("%s.local is not a string", name);

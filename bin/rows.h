@@ -30,6 +30,15 @@ void row_double(struct aq_buf *b, const char *key, double d);
 void row_bool(struct aq_buf *b, const char *key, int v);
 /* Close the object and end the line. */
 void row_end(struct aq_buf *b);
+/* The same values without a key, after row_raw() wrote the key: the hot
+ * path of aq-norm writes keys as literals. */
+void row_raw(struct aq_buf *b, const char *s, size_t n);
+#define ROW_LIT(b, s) row_raw((b), (s), sizeof(s) - 1)
+void val_str(struct aq_buf *b, const char *s, size_t len);
+void val_int(struct aq_buf *b, int64_t v);
+void val_num(struct aq_buf *b, const char *text, size_t len);
+void val_double(struct aq_buf *b, double d);
+void val_bool(struct aq_buf *b, int v);
 /* Write the buffer to fp; returns 0 or EX_IOERR after a warning. */
 int row_write(const struct aq_buf *b, FILE *fp);
 /* The shortest %g text that reads back as d, into buf (>= 32 bytes). */

@@ -235,8 +235,9 @@ bounds_no_defaults(void)
 	use_defaults = 0;
 }
 
+/* what is a NUL-terminated name, or units of ulen bytes when ulen > 0 */
 static const char *
-check(double v, double min, double max, const char *what, const char *origin)
+check(double v, double min, double max, const char *what, size_t ulen, const char *origin)
 {
 	char a[40], b[40];
 
@@ -245,7 +246,7 @@ check(double v, double min, double max, const char *what, const char *origin)
 	fmt_double(v, a, sizeof a);
 	fmt_double(v < min ? min : max, b, sizeof b);
 	return why("value %s is %s %s for %s (%s bounds)", a, v < min ? "below" : "above",
-	    b, what, origin);
+	    b, ulen > 0 ? why_text(what, ulen) : what, origin);
 }
 
 const char *
@@ -259,20 +260,20 @@ bounds_check(const char *param, size_t plen, const char *units, size_t ulen, dou
 		if (param != NULL && strlen(user_bounds[i].key) == plen &&
 		    strncasecmp(user_bounds[i].key, param, plen) == 0)
 			return check(v, user_bounds[i].min, user_bounds[i].max,
-			    user_bounds[i].key, "--bounds");
+			    user_bounds[i].key, 0, "--bounds");
 	for (i = nuser; i-- > 0;)
 		if (units != NULL &&
 		    ((user_bounds[i].unit > U_OTHER && user_bounds[i].unit == u) ||
 		    (strlen(user_bounds[i].key) == ulen &&
 		    strncmp(user_bounds[i].key, units, ulen) == 0)))
-			return check(v, user_bounds[i].min, user_bounds[i].max,
-			    why_text(units, ulen), "--bounds");
+			return check(v, user_bounds[i].min, user_bounds[i].max, units, ulen,
+			    "--bounds");
 	if (!use_defaults || u <= U_OTHER)
 		return NULL;
 	for (i = 0; i < sizeof default_bounds / sizeof default_bounds[0]; i++)
 		if (default_bounds[i].unit == u)
-			return check(v, default_bounds[i].min, default_bounds[i].max,
-			    why_text(units, ulen), "default");
+			return check(v, default_bounds[i].min, default_bounds[i].max, units,
+			    ulen, "default");
 	return NULL;
 }
 
