@@ -4,37 +4,675 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "csv.h"
+#include "rows.h"
+#include "sensors.h"
+#include "units.h"
+#include "window.h"
+
+/* One reading, whatever shape it came in; strings point into the record. */
+struct reading {
+	int64_t sensor_id, location_id, parameter_id;	/* 0: null */
+	const char *parameter, *units;			/* NULL: null */
+	size_t parameter_len, units_len;
+	int period;
+	const char *value, *lat, *lon;			/* number text; NULL: null */
+	size_t value_len, lat_len, lon_len;
+	double v;
+	const char *observed, *expected;
+	size_t observed_len, expected_len;
+	int flagged;					/* -1: null */
+	char datetime[AQ_TIME_BUFSZ];
+	size_t datetime_len;
+	int64_t usec;
+	char vtmp[32], lattmp[32], lontmp[32], coordtmp[2][32], obstmp[24], exptmp[24];
+};
+
+static struct {
+	struct window win;
+	struct cli_rejects rejects;
+	struct sensors *sensors;
+	int canonical;
+	int reject_null;
+	unsigned long records, rows, unknown_units, unconverted, converted, coords_range;
+} g;
 
 static void CLI_DEAD
 usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fprintf(fp, "usage: aq-norm [options] [file ...]\n");
+	fprintf(fp, "usage: aq-norm [-q] [--csv] [--reject file] [--max-rejects n] "
+	    "[--sensors file]\n"
+	    "               [--units asis|canonical] [--reference 25|20] [--reject-null]\n"
+	    "               [--bounds key=min:max] [--no-bounds] [--sentinels list]\n"
+	    "               [--window n] [file ...]\n");
 	if (status == 0)
-		fputs("\naq-norm turns raw OpenAQ readings into measurement rows.\n"
+		fputs("\naq-norm turns raw OpenAQ readings (latest, measurements, hours, days,\n"
+		    "years, archive rows) into measurement rows.\n"
 		    "\n"
-		    "  -h, --help     show this help and exit\n"
-		    "  -V, --version  show the version and exit\n"
+		    "  -r, --reject FILE      append rejected records to FILE (else stop at the first)\n"
+		    "  -m, --max-rejects N    exit 65 after more than N rejects\n"
+		    "  -s, --sensors FILE     locations, sensors or parameters to fill in\n"
+		    "                         parameter, units and location (repeatable)\n"
+		    "  -u, --units MODE       asis (default) or canonical (ppm/ppb to ug/m3, F to C)\n"
+		    "      --reference T      25 (default) or 20: degrees C for ppm/ppb conversions\n"
+		    "      --reject-null      reject readings whose value is null\n"
+		    "      --bounds K=MIN:MAX possible range for a parameter name or units\n"
+		    "      --no-bounds        no default bounds\n"
+		    "      --sentinels LIST   values that mean no data (default -999,-9999)\n"
+		    "  -w, --window N         de-duplicate within the last N rows (default 8192)\n"
+		    "      --csv              input is the OpenAQ archive CSV\n"
+		    "  -q, --quiet            no summary line on stderr\n"
+		    "  -h, --help             show this help and exit\n"
+		    "  -V, --version          show the version and exit\n"
 		    "\nSee aq-norm(1).\n", fp);
 	exit(status);
+}
+
+/* ---- one reading: validate, fill, convert, write ---- */
+
+static int
+reject(const char *file, long line, const char *reason, const struct aq_value *rec,
+    const char *raw, size_t rawlen)
+{
+	return cli_reject(&g.rejects, file, line, reason, rec, raw, rawlen);
+}
+
+static const char *
+finish(struct reading *r)
+{
+	const struct sensor_info *si;
+	const char *reason, *to;
+	double out;
+	struct aq_buf *b;
+	char conv[40];
+	const char *src_units = NULL, *src_value = NULL;
+	size_t src_units_len = 0, src_value_len = 0;
+
+	if (r->sensor_id == 0)
+		return "no sensor id";
+	if (r->datetime_len == 0)
+		return "no time";
+	if (g.sensors != NULL && (si = sensors_find(g.sensors, r->sensor_id)) != NULL) {
+		/* the record's own fields win; the table fills gaps */
+		if (r->location_id == 0)
+			r->location_id = si->location_id;
+		if (r->parameter_id == 0)
+			r->parameter_id = si->parameter_id;
+		if (r->parameter == NULL && si->parameter != NULL) {
+			r->parameter = si->parameter;
+			r->parameter_len = strlen(si->parameter);
+		}
+		if (r->units == NULL && si->units != NULL) {
+			r->units = si->units;
+			r->units_len = strlen(si->units);
+		}
+		if (r->lat == NULL && r->lon == NULL && si->has_coords) {
+			r->lat_len = fmt_double(si->latitude, r->coordtmp[0], 32);
+			r->lat = r->coordtmp[0];
+			r->lon_len = fmt_double(si->longitude, r->coordtmp[1], 32);
+			r->lon = r->coordtmp[1];
+		}
+	}
+	if (r->value == NULL) {
+		if (g.reject_null)
+			return "value is null (--reject-null)";
+	} else {
+		if (is_sentinel(r->v))
+			return why("value %s is a no-data sentinel (--sentinels)",
+			    why_text(r->value, r->value_len));
+		if ((reason = bounds_check(r->parameter, r->parameter_len, r->units,
+		    r->units_len, r->v)) != NULL)
+			return reason;
+	}
+	if (r->units == NULL)
+		g.unknown_units++;
+	else if (g.canonical) {
+		switch (units_convert(r->parameter, r->parameter_len, r->units, r->units_len,
+		    r->v, &out, &to)) {
+		case CONV_DONE:
+			g.converted++;
+			src_units = r->units;
+			src_units_len = r->units_len;
+			r->units = to;
+			r->units_len = strlen(to);
+			if (r->value != NULL) {
+				src_value = r->value;
+				src_value_len = r->value_len;
+				r->value_len = fmt_double(out, conv, sizeof conv);
+				r->value = conv;
+			}
+			break;
+		case CONV_UNABLE:
+			g.unconverted++;
+			break;
+		}
+	}
+	if (r->lat != NULL && (r->v = strtod(r->lat, NULL), r->v < -90 || r->v > 90))
+		g.coords_range++;
+	else if (r->lon != NULL && (r->v = strtod(r->lon, NULL), r->v < -180 || r->v > 180))
+		g.coords_range++;
+
+	b = window_put(&g.win, r->sensor_id, r->period, r->usec);
+	/* the keys as literals: this runs once per row */
+	aq_buf_reset(b);
+	ROW_LIT(b, "{\"sensor_id\":");
+	val_int(b, r->sensor_id);
+	ROW_LIT(b, ",\"location_id\":");
+	if (r->location_id != 0)
+		val_int(b, r->location_id);
+	else
+		ROW_LIT(b, "null");
+	ROW_LIT(b, ",\"parameter_id\":");
+	if (r->parameter_id != 0)
+		val_int(b, r->parameter_id);
+	else
+		ROW_LIT(b, "null");
+	ROW_LIT(b, ",\"parameter\":");
+	val_str(b, r->parameter, r->parameter_len);
+	ROW_LIT(b, ",\"units\":");
+	val_str(b, r->units, r->units_len);
+	ROW_LIT(b, ",\"period\":\"");
+	row_raw(b, period_name(r->period), strlen(period_name(r->period)));
+	ROW_LIT(b, "\",\"datetime\":\"");
+	row_raw(b, r->datetime, r->datetime_len);
+	ROW_LIT(b, "\",\"value\":");
+	val_num(b, r->value, r->value_len);
+	ROW_LIT(b, ",\"latitude\":");
+	val_num(b, r->lat, r->lat_len);
+	ROW_LIT(b, ",\"longitude\":");
+	val_num(b, r->lon, r->lon_len);
+	ROW_LIT(b, ",\"source_units\":");
+	val_str(b, src_units, src_units_len);
+	ROW_LIT(b, ",\"source_value\":");
+	val_num(b, src_value, src_value_len);
+	ROW_LIT(b, ",\"observed_count\":");
+	val_num(b, r->observed, r->observed_len);
+	ROW_LIT(b, ",\"expected_count\":");
+	val_num(b, r->expected, r->expected_len);
+	ROW_LIT(b, ",\"flagged\":");
+	val_bool(b, r->flagged);
+	ROW_LIT(b, "}\n");
+	window_commit(&g.win);
+	g.rows++;
+	return NULL;
+}
+
+/* ---- record shapes ---- */
+
+static const char *
+num(const struct aq_value *v, const char *name, const char **text, size_t *len, double *d,
+    char *tmp)
+{
+	int rc = get_num(v, name, text, len, d, tmp);
+
+	if (rc == F_BAD)
+		return why_last();
+	if (rc == F_NULL)
+		*text = NULL;
+	return NULL;
+}
+
+static const char *
+coords(struct reading *r, const struct aq_value *c)
+{
+	const char *reason;
+	double d;
+
+	if (aq_value_is_null(c))
+		return NULL;
+	if (aq_value_type(c) != AQ_OBJECT)
+		return "coordinates is not an object";
+	if ((reason = num(aq_value_get(c, "latitude"), "coordinates.latitude", &r->lat,
+	    &r->lat_len, &d, r->lattmp)) != NULL)
+		return reason;
+	return num(aq_value_get(c, "longitude"), "coordinates.longitude", &r->lon,
+	    &r->lon_len, &d, r->lontmp);
+}
+
+static const char *
+id(const struct aq_value *v, const char *name, int64_t *out)
+{
+	return get_id(v, name, out) == F_BAD ? why_last() : NULL;
+}
+
+static const char *
+str(const struct aq_value *v, const char *name, const char **s, size_t *len)
+{
+	return get_str(v, name, s, len) == F_BAD ? why_last() : NULL;
+}
+
+/* A count: an integer >= 0, kept as its text (digits only, the usual
+ * case, or "3.0" read as 3). */
+static int
+count(const struct aq_value *v, const char **text, size_t *len, char *tmp)
+{
+	int64_t n;
+
+	if ((*text = aq_value_string(v, len)) == NULL || aq_value_type(v) != AQ_NUMBER)
+		return 0;
+	if (*len > 0 && *len < 19 && strspn(*text, "0123456789") == *len)
+		return 1;
+	if (aq_value_int64(v, &n) != AQ_OK || n < 0)
+		return 0;
+	/* 24.0 is the count 24: written as an integer */
+	*len = (size_t)snprintf(tmp, 24, "%lld", (long long)n);
+	*text = tmp;
+	return 1;
+}
+
+/* measurements, hours, days, years: value, parameter, period, coverage... */
+static const char *
+series(struct reading *r, const struct aq_value *rec)
+{
+	const struct aq_value *m, *p = NULL, *period = NULL, *cov = NULL, *flag = NULL;
+	const struct aq_value *val = NULL, *coord = NULL, *sid = NULL, *lid = NULL;
+	const struct aq_value *label, *to;
+	const char *reason, *s;
+	size_t len;
+	int rc;
+
+	/* one pass over the members instead of a lookup per field */
+	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
+		const char *k = aq_value_key(m, &len);
+
+#define IS(name) (len == sizeof(name) - 1 && memcmp(k, name, len) == 0)
+		if (IS("value"))
+			val = m;
+		else if (IS("period"))
+			period = m;
+		else if (IS("parameter"))
+			p = m;
+		else if (IS("coverage"))
+			cov = m;
+		else if (IS("coordinates"))
+			coord = m;
+		else if (IS("flagInfo"))
+			flag = m;
+		else if (IS("sensorsId"))
+			sid = m;
+		else if (IS("locationsId"))
+			lid = m;
+	}
+	if ((reason = id(sid, "sensorsId", &r->sensor_id)) != NULL ||
+	    (reason = id(lid, "locationsId", &r->location_id)) != NULL)
+		return reason;
+	if (r->sensor_id == 0)
+		return "no sensor id: series records need the sensorsId that aq-fetch adds";
+	if (aq_value_type(period) != AQ_OBJECT)
+		return "period is not an object";
+	label = to = NULL;
+	for (m = aq_value_first(period); m != NULL; m = aq_value_next(m)) {
+		const char *k = aq_value_key(m, &len);
+
+		if (IS("label"))
+			label = m;
+		else if (IS("datetimeTo"))
+			to = m;
+	}
+	if ((rc = get_str(label, "period.label", &s, &len)) != F_OK)
+		return rc == F_BAD ? why_last() : "period.label is missing";
+	if ((r->period = period_from_label(s, len)) < 0)
+		return why("period.label '%s' is not raw, hour, day or year", why_text(s, len));
+	rc = get_time(to, "period.datetimeTo", r->datetime, &r->datetime_len, &r->usec);
+	if (rc == F_BAD)
+		return why_last();
+	if (rc == F_NULL)
+		return "no time: period.datetimeTo is missing";
+	if (!aq_value_is_null(p)) {
+		if (aq_value_type(p) != AQ_OBJECT)
+			return "parameter is not an object";
+		if ((reason = id(aq_value_get(p, "id"), "parameter.id", &r->parameter_id)) ||
+		    (reason = str(aq_value_get(p, "name"), "parameter.name", &r->parameter,
+		    &r->parameter_len)) ||
+		    (reason = str(aq_value_get(p, "units"), "parameter.units", &r->units,
+		    &r->units_len)))
+			return reason;
+	}
+	if ((reason = coords(r, coord)) != NULL)
+		return reason;
+	if (aq_value_type(cov) == AQ_OBJECT) {
+		const struct aq_value *o = NULL, *e = NULL;
+
+		for (m = aq_value_first(cov); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (IS("observedCount"))
+				o = m;
+			else if (IS("expectedCount"))
+				e = m;
+		}
+#undef IS
+
+		if (!aq_value_is_null(o)) {
+			if (!count(o, &r->observed, &r->observed_len, r->obstmp))
+				return "coverage.observedCount is not a count";
+		}
+		if (!aq_value_is_null(e)) {
+			if (!count(e, &r->expected, &r->expected_len, r->exptmp))
+				return "coverage.expectedCount is not a count";
+		}
+	}
+	if (flag != NULL && get_bool(aq_value_get(flag, "hasFlags"), "flagInfo.hasFlags",
+	    &r->flagged) == F_BAD)
+		return why_last();
+	if (val == NULL)
+		return "no value member";
+	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+}
+
+/* latest: datetime, value, coordinates, sensorsId, locationsId[, parametersId] */
+static const char *
+latest(struct reading *r, const struct aq_value *rec)
+{
+	const struct aq_value *val;
+	const char *reason;
+	int rc;
+
+	r->period = P_RAW;
+	if ((reason = id(aq_value_get(rec, "sensorsId"), "sensorsId", &r->sensor_id)) ||
+	    (reason = id(aq_value_get(rec, "locationsId"), "locationsId", &r->location_id)) ||
+	    (reason = id(aq_value_get(rec, "parametersId"), "parametersId", &r->parameter_id)))
+		return reason;
+	if (r->sensor_id == 0)
+		return "no sensor id: sensorsId is missing";
+	rc = get_time(aq_value_get(rec, "datetime"), "datetime", r->datetime,
+	    &r->datetime_len, &r->usec);
+	if (rc == F_BAD)
+		return why_last();
+	if (rc == F_NULL)
+		return "no time: datetime is missing";
+	if ((reason = coords(r, aq_value_get(rec, "coordinates"))) != NULL)
+		return reason;
+	if ((val = aq_value_get(rec, "value")) == NULL)
+		return "no value member";
+	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+}
+
+/* archive rows as objects: location_id, sensors_id, location, datetime, lat,
+ * lon, parameter, units, value; the values may be strings */
+static const char *
+archive(struct reading *r, const struct aq_value *rec)
+{
+	const struct aq_value *dt, *val;
+	const char *reason, *s;
+	size_t len;
+	double d;
+
+	r->period = P_RAW;
+	if ((reason = id(aq_value_get(rec, "sensors_id"), "sensors_id", &r->sensor_id)) ||
+	    (reason = id(aq_value_get(rec, "location_id"), "location_id", &r->location_id)))
+		return reason;
+	if (r->sensor_id == 0)
+		return "no sensor id: sensors_id is null";
+	dt = aq_value_get(rec, "datetime");
+	if (aq_value_type(dt) != AQ_STRING || (s = aq_value_string(dt, &len), len == 0))
+		return aq_value_is_null(dt) ? "no time: datetime is missing" :
+		    "datetime is not a string";
+	if (conv_time(s, len, "datetime", 0, r->datetime, &r->datetime_len, &r->usec) != F_OK)
+		return why_last();
+	if ((reason = str(aq_value_get(rec, "parameter"), "parameter", &r->parameter,
+	    &r->parameter_len)) ||
+	    (reason = str(aq_value_get(rec, "units"), "units", &r->units, &r->units_len)) ||
+	    (reason = num(aq_value_get(rec, "lat"), "lat", &r->lat, &r->lat_len, &d,
+	    r->lattmp)) ||
+	    (reason = num(aq_value_get(rec, "lon"), "lon", &r->lon, &r->lon_len, &d,
+	    r->lontmp)))
+		return reason;
+	if (r->parameter != NULL && r->parameter_len == 0)
+		r->parameter = NULL;
+	if (r->units != NULL && r->units_len == 0)
+		r->units = NULL;
+	if ((val = aq_value_get(rec, "value")) == NULL)
+		return "no value member";
+	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+}
+
+static int
+on_record(void *arg, struct aq_reader *rd, const struct aq_value *rec)
+{
+	struct reading r;
+	const char *reason;
+
+	const struct aq_value *m;
+	int has = 0;
+
+	memset(&r, 0, sizeof r);
+	r.flagged = -1;
+	g.records++;
+	/* the shape, from the member names, in one pass */
+	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
+		size_t n;
+		const char *k = aq_value_key(m, &n);
+
+		if (n == 6 && memcmp(k, "period", 6) == 0)
+			has |= 1;
+		else if (n == 10 && memcmp(k, "sensors_id", 10) == 0)
+			has |= 2;
+		else if (n == 11 && memcmp(k, "location_id", 11) == 0)
+			has |= 4;
+		else if (n == 8 && memcmp(k, "datetime", 8) == 0)
+			has |= 8;
+		else if (n == 5 && memcmp(k, "value", 5) == 0)
+			has |= 16;
+	}
+	if ((has & 6) == 6)
+		reason = archive(&r, rec);
+	else if (has & 1)
+		reason = series(&r, rec);
+	else if ((has & 24) == 24)
+		reason = latest(&r, rec);
+	else
+		reason = "not a reading record (no period, datetime or sensors_id)";
+	if (reason == NULL)
+		reason = finish(&r);
+	if (reason != NULL)
+		return reject(aq_reader_name(rd), aq_reader_line(rd), reason, rec, NULL, 0);
+	return g.win.error;
+}
+
+/* ---- the archive CSV (--csv) ---- */
+
+enum { C_LOCATION_ID, C_SENSORS_ID, C_DATETIME, C_LAT, C_LON, C_PARAMETER, C_UNITS,
+	C_VALUE, NCOLS };
+
+static struct {
+	int col[NCOLS];		/* field index, -1: absent */
+	size_t nfields;
+	int have;
+} hdr;
+
+static int
+header(const struct csv_record *c)
+{
+	static const char *const names[NCOLS][2] = {
+		{"location_id", NULL}, {"sensors_id", "sensor_id"}, {"datetime", NULL},
+		{"lat", NULL}, {"lon", NULL}, {"parameter", NULL}, {"units", "unit"},
+		{"value", NULL},
+	};
+	size_t i, k;
+
+	for (k = 0; k < NCOLS; k++)
+		hdr.col[k] = -1;
+	for (i = 0; i < c->nfields; i++)
+		for (k = 0; k < NCOLS; k++)
+			if (strcmp(c->field[i], names[k][0]) == 0 ||
+			    (names[k][1] != NULL && strcmp(c->field[i], names[k][1]) == 0))
+				hdr.col[k] = (int)i;
+	hdr.nfields = c->nfields;
+	hdr.have = hdr.col[C_SENSORS_ID] >= 0 && hdr.col[C_DATETIME] >= 0 &&
+	    hdr.col[C_VALUE] >= 0;
+	return hdr.have;
+}
+
+static const char *
+csv_reading(struct reading *r, const struct csv_record *c)
+{
+	const char *f[NCOLS];
+	size_t len[NCOLS], k;
+	double d;
+	int rc;
+
+	if (c->nfields != hdr.nfields || c->too_many)
+		return why("%zu fields where the header has %zu", c->nfields, hdr.nfields);
+	for (k = 0; k < NCOLS; k++) {
+		f[k] = hdr.col[k] >= 0 ? c->field[hdr.col[k]] : "";
+		len[k] = hdr.col[k] >= 0 ? c->len[hdr.col[k]] : 0;
+	}
+	r->period = P_RAW;
+	if ((rc = text_id(f[C_SENSORS_ID], len[C_SENSORS_ID], "sensors_id", &r->sensor_id)) ==
+	    F_BAD || (text_id(f[C_LOCATION_ID], len[C_LOCATION_ID], "location_id",
+	    &r->location_id) == F_BAD))
+		return why_last();
+	if (rc == F_NULL)
+		return "no sensor id: sensors_id is empty";
+	if (len[C_DATETIME] == 0)
+		return "no time: datetime is empty";
+	if (conv_time(f[C_DATETIME], len[C_DATETIME], "datetime", 0, r->datetime,
+	    &r->datetime_len, &r->usec) != F_OK)
+		return why_last();
+	if (text_num(f[C_LAT], len[C_LAT], "lat", &r->lat, &r->lat_len, &d, r->lattmp) ==
+	    F_BAD || text_num(f[C_LON], len[C_LON], "lon", &r->lon, &r->lon_len, &d,
+	    r->lontmp) == F_BAD)
+		return why_last();
+	if (len[C_PARAMETER] > 0) {
+		r->parameter = f[C_PARAMETER];
+		r->parameter_len = len[C_PARAMETER];
+	}
+	if (len[C_UNITS] > 0) {
+		r->units = f[C_UNITS];
+		r->units_len = len[C_UNITS];
+	}
+	if (text_num(f[C_VALUE], len[C_VALUE], "value", &r->value, &r->value_len, &r->v,
+	    r->vtmp) == F_BAD)
+		return why_last();
+	return NULL;
+}
+
+static int
+on_csv(void *arg, const struct csv_record *c)
+{
+	struct reading r;
+	const char *reason;
+
+	if (c->number == 1) {
+		if (!header(c)) {
+			cli_warnx("%s:%ld: not the archive CSV header (location_id,sensors_id,"
+			    "location,datetime,lat,lon,parameter,units,value)", c->file, c->line);
+			return EX_DATAERR;
+		}
+		return 0;
+	}
+	if (hdr.col[C_SENSORS_ID] < (int)c->nfields &&
+	    strcmp(c->field[hdr.col[C_SENSORS_ID]], "sensors_id") == 0 &&
+	    !c->quoted[hdr.col[C_SENSORS_ID]]) {
+		/* files joined into one stream (zcat *.csv.gz): a header again */
+		header(c);
+		return 0;
+	}
+	memset(&r, 0, sizeof r);
+	r.flagged = -1;
+	g.records++;
+	if ((reason = csv_reading(&r, c)) == NULL)
+		reason = finish(&r);
+	if (reason != NULL)
+		return reject(c->file, c->line, reason, NULL, c->raw, c->rawlen);
+	return g.win.error;
+}
+
+/* ---- main ---- */
+
+static int
+on_idle(void *arg)
+{
+	/* no input is ready: rows must not wait in the window */
+	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF)
+		return 1;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	enum { O_REFERENCE = 256, O_REJECT_NULL, O_BOUNDS, O_NO_BOUNDS, O_SENTINELS, O_CSV };
 	static const struct option longopts[] = {
+		{"reject", required_argument, NULL, 'r'},
+		{"max-rejects", required_argument, NULL, 'm'},
+		{"sensors", required_argument, NULL, 's'},
+		{"units", required_argument, NULL, 'u'},
+		{"reference", required_argument, NULL, O_REFERENCE},
+		{"reject-null", no_argument, NULL, O_REJECT_NULL},
+		{"bounds", required_argument, NULL, O_BOUNDS},
+		{"no-bounds", no_argument, NULL, O_NO_BOUNDS},
+		{"sentinels", required_argument, NULL, O_SENTINELS},
+		{"window", required_argument, NULL, 'w'},
+		{"csv", no_argument, NULL, O_CSV},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	static char outbuf[1 << 16];
+	const char *reject_path = NULL;
+	const char *sensor_paths[16];
+	unsigned long max_rejects = 0, window = 8192;
+	int nsensors = 0, csv = 0, quiet = 0, ch, status, st2;
+	struct cli_loop loop;
 
 	cli_init("aq-norm");
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:m:s:u:w:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'r':
+			reject_path = optarg;
+			break;
+		case 'm':
+			max_rejects = cli_uint("--max-rejects", optarg, 0, 1UL << 40);
+			break;
+		case 's':
+			if (nsensors == (int)(sizeof sensor_paths / sizeof sensor_paths[0]))
+				cli_usage_error("--sensors: at most 16 files");
+			sensor_paths[nsensors++] = optarg;
+			break;
+		case 'u':
+			if (strcmp(optarg, "asis") == 0)
+				g.canonical = 0;
+			else if (strcmp(optarg, "canonical") == 0)
+				g.canonical = 1;
+			else
+				cli_usage_error("--units: '%s' is not asis or canonical", optarg);
+			break;
+		case O_REFERENCE:
+			if (strcmp(optarg, "25") != 0 && strcmp(optarg, "20") != 0)
+				cli_usage_error("--reference: '%s' is not 25 or 20", optarg);
+			units_reference(atoi(optarg));
+			break;
+		case O_REJECT_NULL:
+			g.reject_null = 1;
+			break;
+		case O_BOUNDS:
+			if (bounds_add(optarg) != 0)
+				cli_usage_error("--bounds: '%s' is not KEY=MIN:MAX", optarg);
+			break;
+		case O_NO_BOUNDS:
+			bounds_no_defaults();
+			break;
+		case O_SENTINELS:
+			if (sentinels_set(optarg) != 0)
+				cli_usage_error("--sentinels: '%s' is not a list of numbers", optarg);
+			break;
+		case 'w':
+			window = cli_uint("--window", optarg, 0, 1000000);
+			break;
+		case O_CSV:
+			csv = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -47,5 +685,40 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	cli_errx(EX_SOFTWARE, "not implemented yet in this version");
+	if (nsensors > 0) {
+		g.sensors = sensors_new();
+		for (ch = 0; ch < nsensors; ch++)
+			sensors_load(g.sensors, sensor_paths[ch]);
+		sensors_done(g.sensors);
+	}
+	cli_rejects_open(&g.rejects, reject_path, max_rejects);
+	cli_catch_signals();
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+	window_init(&g.win, window, stdout);
+
+	if (csv)
+		status = csv_run(argc, argv, on_csv, on_idle, NULL);
+	else {
+		memset(&loop, 0, sizeof loop);
+		loop.record = on_record;
+		loop.idle = on_idle;
+		loop.rejects = &g.rejects;
+		status = cli_loop_run(&loop, argc, argv);
+		g.records += loop.lines_bad;
+	}
+	/* rows accepted before a stop are written too: they are good rows */
+	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF || ferror(stdout)) {
+		cli_warn("stdout");
+		status = EX_IOERR;
+	}
+	if ((st2 = cli_rejects_close(&g.rejects)) != 0 && status == 0)
+		status = st2;
+	if (!quiet)
+		cli_warnx("%lu records, %lu rows, %lu rejects, %lu duplicates, %lu converted, "
+		    "%lu unconverted, %lu unknown units, %lu coordinates out of range",
+		    g.records, g.win.written, g.rejects.count, g.win.duplicates, g.converted,
+		    g.unconverted, g.unknown_units, g.coords_range);
+	window_free(&g.win);
+	sensors_free(g.sensors);
+	return status;
 }

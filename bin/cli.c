@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,11 +329,18 @@ cli_rejects_close(struct cli_rejects *rj)
 
 /* ---- the input loop ---- */
 
+static int loop_fd = -1;	/* the input being read */
+
 static int
 on_refill(void *arg)
 {
 	struct cli_loop *loop = arg;
+	struct pollfd p = {.fd = loop_fd, .events = POLLIN};
 
+	/* input is ready (always so for a regular file): read(2) will not
+	 * block, so there is nothing to flush yet */
+	if (loop_fd >= 0 && poll(&p, 1, 0) > 0)
+		return cli_signalled != 0;
 	/* stdout may be a pipe into the next stage: never leave rows in a
 	 * buffer while we wait for input */
 	if (fflush(stdout) == EOF && errno != EINTR)
@@ -350,6 +358,7 @@ loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, c
 
 	if ((rc = aq_reader_open(r, fd, name)) != AQ_OK)
 		cli_errx(EX_SOFTWARE, "%s", aq_strerror(rc));
+	loop_fd = fd;
 	for (;;) {
 		rc = aq_reader_next(r, &rec);
 		if (rc == AQ_OK) {

@@ -99,23 +99,18 @@ aq_buf_free(struct aq_buf *b)
 
 /* ---- arena ---- */
 
-struct aqi_chunk {
-	struct aqi_chunk *next;
-	size_t size, used;
-	max_align_t mem[];
-};
-
-#define ARENA_ALIGN (sizeof(max_align_t))
-
+/* Nodes hold pointers and sizes: pointer alignment is enough for them
+ * (max_align_t, 32 bytes on x86-64, tripled the footprint of a record),
+ * and strings take none.  The fast paths are inline in aq-int.h. */
 void *
-aqi_arena_alloc(struct aqi_arena *a, size_t n)
+aqi_arena_take(struct aqi_arena *a, size_t n, size_t align)
 {
 	struct aqi_chunk *c = a->head;
-	size_t size;
+	size_t size, at;
 	void *p;
 
-	n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-	if (c == NULL || c->size - c->used < n) {
+	at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+	if (c == NULL || at > c->size || c->size - at < n) {
 		size = a->chunk_size ? a->chunk_size : 16384;
 		if (n > size)
 			size = n;
@@ -125,21 +120,10 @@ aqi_arena_alloc(struct aqi_arena *a, size_t n)
 		c->used = 0;
 		c->next = a->head;
 		a->head = c;
+		at = 0;
 	}
-	p = (char *)c->mem + c->used;
-	c->used += n;
-	return p;
-}
-
-char *
-aqi_arena_strdup(struct aqi_arena *a, const char *s, size_t n)
-{
-	char *p;
-
-	if ((p = aqi_arena_alloc(a, n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
+	p = (char *)c->mem + at;
+	c->used = at + n;
 	return p;
 }
 

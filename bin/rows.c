@@ -1,0 +1,727 @@
+/* rows.c: rows, fields and timestamps shared by aq-norm and aq-dims. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rows.h"
+
+void
+rows_nomem(void)
+{
+	cli_errx(EX_SOFTWARE, "out of memory");
+}
+
+static inline void
+put(struct aq_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len <= n && aq_buf_reserve(b, n + 1) != AQ_OK)
+		rows_nomem();
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static inline void
+putc1(struct aq_buf *b, char c)
+{
+	put(b, &c, 1);
+}
+
+void
+row_begin(struct aq_buf *b)
+{
+	aq_buf_reset(b);
+	putc1(b, '{');
+}
+
+static void
+key(struct aq_buf *b, const char *k)
+{
+	size_t n = strlen(k);
+
+	/* one reservation, then plain stores: rows are built by the million */
+	if (b->cap - b->len <= n + 4 && aq_buf_reserve(b, n + 5) != AQ_OK)
+		rows_nomem();
+	if (b->data[b->len - 1] != '{')
+		b->data[b->len++] = ',';
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, k, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len++] = ':';
+	b->data[b->len] = '\0';
+}
+
+/* A JSON string: only '"', '\\' and control characters are escaped, the
+ * rest (valid UTF-8, checked by the reader) is copied raw. */
+static void
+string(struct aq_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = 0;
+
+	putc1(b, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(b, s + start, i - start);
+		start = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		put(b, esc, n);
+	}
+	put(b, s + start, len - start);
+	putc1(b, '"');
+}
+
+void
+row_raw(struct aq_buf *b, const char *s, size_t n)
+{
+	put(b, s, n);
+}
+
+void
+val_str(struct aq_buf *b, const char *s, size_t len)
+{
+	if (s == NULL)
+		put(b, "null", 4);
+	else
+		string(b, s, len);
+}
+
+void
+row_str(struct aq_buf *b, const char *k, const char *s, size_t len)
+{
+	key(b, k);
+	val_str(b, s, len);
+}
+
+void
+row_cstr(struct aq_buf *b, const char *k, const char *s)
+{
+	row_str(b, k, s, s ? strlen(s) : 0);
+}
+
+void
+row_null(struct aq_buf *b, const char *k)
+{
+	key(b, k);
+	put(b, "null", 4);
+}
+
+void
+val_int(struct aq_buf *b, int64_t v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	put(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+void
+row_int(struct aq_buf *b, const char *k, int64_t v)
+{
+	key(b, k);
+	val_int(b, v);
+}
+
+void
+row_oint(struct aq_buf *b, const char *k, int has, int64_t v)
+{
+	if (has)
+		row_int(b, k, v);
+	else
+		row_null(b, k);
+}
+
+void
+val_num(struct aq_buf *b, const char *text, size_t len)
+{
+	if (text == NULL)
+		put(b, "null", 4);
+	else
+		put(b, text, len);
+}
+
+void
+row_num(struct aq_buf *b, const char *k, const char *text, size_t len)
+{
+	key(b, k);
+	val_num(b, text, len);
+}
+
+size_t
+fmt_double(double d, char *buf, size_t size)
+{
+	int n = 0, prec;
+
+	/* the shortest of %.15g, %.16g, %.17g that reads back as d */
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return (size_t)n;
+}
+
+void
+val_double(struct aq_buf *b, double d)
+{
+	char buf[40];
+	size_t n = fmt_double(d, buf, sizeof buf);
+
+	put(b, buf, n);
+}
+
+void
+row_double(struct aq_buf *b, const char *k, double d)
+{
+	key(b, k);
+	val_double(b, d);
+}
+
+void
+row_bool(struct aq_buf *b, const char *k, int v)
+{
+	key(b, k);
+	val_bool(b, v);
+}
+
+void
+val_bool(struct aq_buf *b, int v)
+{
+	if (v < 0)
+		put(b, "null", 4);
+	else if (v)
+		put(b, "true", 4);
+	else
+		put(b, "false", 5);
+}
+
+void
+row_end(struct aq_buf *b)
+{
+	put(b, "}\n", 2);
+}
+
+int
+row_write(const struct aq_buf *b, FILE *fp)
+{
+	if (b->len > 0 && fwrite(b->data, 1, b->len, fp) != b->len) {
+		cli_warn("stdout");
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+/* ---- reasons ---- */
+
+static char why_buf[512];
+
+const char *
+why(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why_buf, sizeof why_buf, fmt, ap);
+	va_end(ap);
+	return why_buf;
+}
+
+const char *
+why_last(void)
+{
+	return why_buf;
+}
+
+const char *
+why_text(const char *s, size_t len)
+{
+	static char bufs[2][64];
+	static int which;
+	char *out = bufs[which ^= 1];
+	size_t n = len, o = 0, i;
+
+	if (n > 40) {
+		n = 40;
+		/* back to the start of a UTF-8 character */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++)
+		/* control characters would only confuse a terminal */
+		out[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	if (n < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- fields ---- */
+
+int
+text_id(const char *s, size_t len, const char *name, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return F_NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10) {
+			why("%s '%s' is not an id", name, why_text(s, len));
+			return F_BAD;
+		}
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1) {
+		why("%s %s is not an id (ids are 1 or more)", name, why_text(s, len));
+		return F_BAD;
+	}
+	*out = v;
+	return F_OK;
+}
+
+int
+get_id(const struct aq_value *v, const char *name, int64_t *out)
+{
+	const char *s;
+	size_t len;
+	int64_t id;
+
+	switch (aq_value_type(v)) {
+	case AQ_NULL:
+		return F_NULL;
+	case AQ_NUMBER:
+		s = aq_value_string(v, &len);
+		if (len > 0 && len < 19 && s[0] != '-' && s[0] != '0' &&
+		    strspn(s, "0123456789") == len) {
+			/* the usual case, without strtoll */
+			for (id = 0; len > 0; len--)
+				id = id * 10 + (*s++ - '0');
+			*out = id;
+			return F_OK;
+		}
+		if (aq_value_int64(v, &id) != AQ_OK || id < 1) {
+			why("%s %s is not an id", name, why_text(s, len));
+			return F_BAD;
+		}
+		*out = id;
+		return F_OK;
+	case AQ_STRING:
+		s = aq_value_string(v, &len);
+		if (len == 0) {
+			why("%s is an empty string", name);
+			return F_BAD;
+		}
+		return text_id(s, len, name, out);
+	default:
+		why("%s is not an id", name);
+		return F_BAD;
+	}
+}
+
+int
+get_str(const struct aq_value *v, const char *name, const char **s, size_t *len)
+{
+	switch (aq_value_type(v)) {
+	case AQ_NULL:
+		*s = NULL;
+		*len = 0;
+		return F_NULL;
+	case AQ_STRING:
+		*s = aq_value_string(v, len);
+		return F_OK;
+	default:
+		why("%s is not a string", name);
+		return F_BAD;
+	}
+}
+
+int
+get_bool(const struct aq_value *v, const char *name, int *out)
+{
+	switch (aq_value_type(v)) {
+	case AQ_NULL:
+		*out = -1;
+		return F_NULL;
+	case AQ_TRUE:
+		*out = 1;
+		return F_OK;
+	case AQ_FALSE:
+		*out = 0;
+		return F_OK;
+	default:
+		why("%s is not true, false or null", name);
+		return F_BAD;
+	}
+}
+
+int
+is_json_number(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (i < len && s[i] == '-')
+		i++;
+	if (i >= len)
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < len && s[i] == '.') {
+		size_t d = ++i;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t d;
+
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			return 0;
+	}
+	return i == len;
+}
+
+/*
+ * "-ddd.ddd" with at most 15 digits, read exactly: the digits as an
+ * integer and a power of ten up to 1e22 are exact doubles, so one division
+ * rounds correctly, as strtod would (Clinger's fast path).  0 when the
+ * text is anything else, for strtod to handle.
+ */
+static int
+fast_decimal(const char *s, size_t len, double *out)
+{
+	static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	    1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	const char *p = s, *end = s + len;
+	uint64_t m = 0;
+	int digits = 0, frac = -1, neg = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] != '.'))
+		return 0;
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++digits > 15)
+				return 0;
+			m = m * 10 + (uint64_t)(*p - '0');
+			if (frac >= 0)
+				frac++;
+		} else if (*p == '.' && frac < 0 && p + 1 < end)
+			frac = 0;
+		else
+			return 0;
+	}
+	*out = (double)m / pow10[frac > 0 ? frac : 0];
+	if (neg)
+		*out = -*out;
+	return 1;
+}
+
+int
+text_num(const char *s, size_t len, const char *name, const char **text, size_t *tlen,
+    double *d, char *tmp)
+{
+	char buf[64], *end;
+	double x;
+
+	if (len == 0)
+		return F_NULL;
+	if (fast_decimal(s, len, &x)) {
+		*text = s;
+		*tlen = len;
+		*d = x;
+		return F_OK;
+	}
+	if (is_json_number(s, len)) {
+		/* every caller's text ends in a NUL (aq_value_string, CSV
+		 * fields), and strtod stops at the end of the number */
+		x = strtod(s, NULL);
+		if (!isfinite(x)) {
+			why("%s %s is not finite", name, why_text(s, len));
+			return F_BAD;
+		}
+		*text = s;
+		*tlen = len;
+		*d = x;
+		return F_OK;
+	}
+	if (len >= sizeof buf) {
+		why("%s '%s' is not a number", name, why_text(s, len));
+		return F_BAD;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	x = strtod(buf, &end);
+	/* strtod also reads "nan", "inf" and hex: say which is wrong */
+	if (end == buf || *end != '\0' || buf[0] == ' ' || buf[0] == '\t') {
+		why("%s '%s' is not a number", name, why_text(s, len));
+		return F_BAD;
+	}
+	if (!isfinite(x)) {
+		why("%s '%s' is not finite", name, why_text(s, len));
+		return F_BAD;
+	}
+	*tlen = fmt_double(x, tmp, 32);
+	*text = tmp;
+	*d = x;
+	return F_OK;
+}
+
+int
+get_num(const struct aq_value *v, const char *name, const char **text, size_t *len,
+    double *d, char *tmp)
+{
+	const char *s;
+	size_t n;
+
+	switch (aq_value_type(v)) {
+	case AQ_NULL:
+		return F_NULL;
+	case AQ_NUMBER:
+	case AQ_STRING:
+		s = aq_value_string(v, &n);
+		if (aq_value_type(v) == AQ_STRING && n == 0)
+			return F_NULL;	/* an empty CSV field */
+		return text_num(s, n, name, text, len, d, tmp);
+	default:
+		why("%s is not a number", name);
+		return F_BAD;
+	}
+}
+
+static int
+canonical_utc(const char *s, size_t len)
+{
+	return len == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+	    s[16] == ':' && s[19] == 'Z';
+}
+
+/* conv_time with the member name in two parts ("period.datetimeTo",
+ * ".utc"), joined only when a reason needs them. */
+static int
+conv_time2(const char *s, size_t len, const char *name, const char *sub, int naive_utc,
+    char *out, size_t *outlen, int64_t *usec)
+{
+	struct aq_time t;
+	int rc;
+
+	if ((rc = aq_time_parse(s, len, &t)) != AQ_OK) {
+		if (rc == AQ_ERANGE)
+			why("%s%s '%s' is an impossible date or time", name, sub,
+			    why_text(s, len));
+		else
+			why("%s%s '%s' is not an ISO-8601 timestamp", name, sub,
+			    why_text(s, len));
+		return F_BAD;
+	}
+	if (!t.has_time) {
+		why("%s%s '%s' has no time of day", name, sub, why_text(s, len));
+		return F_BAD;
+	}
+	if (!t.has_zone && !naive_utc) {
+		why("%s%s '%s' has no time zone", name, sub, why_text(s, len));
+		return F_BAD;
+	}
+	*usec = t.usec;
+	if (canonical_utc(s, len)) {
+		/* already what we write: no re-formatting on the hot path */
+		memcpy(out, s, len);
+		out[len] = '\0';
+		*outlen = len;
+		return F_OK;
+	}
+	if ((*outlen = aq_time_format(t.usec, out, AQ_TIME_BUFSZ)) == 0) {
+		why("%s%s '%s' is out of range in UTC", name, sub, why_text(s, len));
+		return F_BAD;
+	}
+	return F_OK;
+}
+
+int
+conv_time(const char *s, size_t len, const char *name, int naive_utc, char *out,
+    size_t *outlen, int64_t *usec)
+{
+	return conv_time2(s, len, name, "", naive_utc, out, outlen, usec);
+}
+
+int
+get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
+    int64_t *usec)
+{
+	const struct aq_value *u;
+	const char *s;
+	size_t len;
+
+	switch (aq_value_type(v)) {
+	case AQ_NULL:
+		return F_NULL;
+	case AQ_STRING:
+		s = aq_value_string(v, &len);
+		return conv_time(s, len, name, 0, out, outlen, usec);
+	case AQ_OBJECT:
+		u = aq_value_get(v, "utc");
+		if (aq_value_type(u) == AQ_STRING) {
+			s = aq_value_string(u, &len);
+			return conv_time2(s, len, name, ".utc", 1, out, outlen, usec);
+		}
+		if (!aq_value_is_null(u)) {
+			why("%s.utc is not a string", name);
+			return F_BAD;
+		}
+		u = aq_value_get(v, "local");
+		if (aq_value_type(u) == AQ_STRING) {
+			s = aq_value_string(u, &len);
+			return conv_time2(s, len, name, ".local", 0, out, outlen, usec);
+		}
+		if (!aq_value_is_null(u)) {
+			why("%s.local is not a string", name);
+			return F_BAD;
+		}
+		return F_NULL;
+	default:
+		why("%s is not a timestamp", name);
+		return F_BAD;
+	}
+}
+
+int
+get_date(const struct aq_value *v, const char *name, const char **s, size_t *len)
+{
+	struct aq_time t;
+	int rc;
+
+	if ((rc = get_str(v, name, s, len)) != F_OK)
+		return rc;
+	if ((rc = aq_time_parse(*s, *len, &t)) != AQ_OK || t.has_time) {
+		why("%s '%s' is not a date (YYYY-MM-DD)", name, why_text(*s, *len));
+		return F_BAD;
+	}
+	return F_OK;
+}
+
+/* ---- keyset ---- */
+
+struct keyset_slot {
+	int64_t a, b, c;
+};
+
+void
+keyset_init(struct keyset *s, size_t max)
+{
+	memset(s, 0, sizeof *s);
+	s->max = max;
+}
+
+static uint64_t
+mix(uint64_t x)
+{
+	/* splitmix64's finaliser */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static struct keyset_slot *
+find(struct keyset_slot *slots, size_t cap, int64_t a, int64_t b, int64_t c)
+{
+	size_t i = (size_t)mix((uint64_t)a ^ mix((uint64_t)b ^ mix((uint64_t)c))) & (cap - 1);
+
+	while (slots[i].a != 0 && (slots[i].a != a || slots[i].b != b || slots[i].c != c))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+int
+keyset_add(struct keyset *s, int64_t a, int64_t b, int64_t c)
+{
+	struct keyset_slot *e;
+	size_t i;
+
+	if (s->n + 1 > s->max && s->max > 0) {
+		/* bounded memory: start afresh; aq-load's upsert covers the
+		 * rare duplicate that gets through */
+		memset(s->slots, 0, s->cap * sizeof *s->slots);
+		s->n = 0;
+		s->resets++;
+	}
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct keyset_slot *slots = calloc(cap, sizeof *slots);
+
+		if (slots == NULL)
+			rows_nomem();
+		for (i = 0; i < s->cap; i++)
+			if (s->slots[i].a != 0)
+				*find(slots, cap, s->slots[i].a, s->slots[i].b, s->slots[i].c) =
+				    s->slots[i];
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	e = find(s->slots, s->cap, a, b, c);
+	if (e->a != 0)
+		return 0;
+	e->a = a;
+	e->b = b;
+	e->c = c;
+	s->n++;
+	return 1;
+}
+
+void
+keyset_free(struct keyset *s)
+{
+	free(s->slots);
+	memset(s, 0, sizeof *s);
+}

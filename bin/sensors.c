@@ -1,0 +1,301 @@
+/* sensors.c: the --sensors lookup table of aq-norm. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rows.h"
+#include "sensors.h"
+
+struct param {
+	int64_t id;
+	const char *name, *units;
+};
+
+struct sensors {
+	struct sensor_info *slots;	/* open addressing on id; id 0 = empty */
+	size_t cap, n;
+	struct param *params;
+	size_t nparams;
+	char **strs;			/* interned strings: few distinct ones */
+	size_t nstrs;
+};
+
+struct sensors *
+sensors_new(void)
+{
+	struct sensors *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		rows_nomem();
+	return s;
+}
+
+void
+sensors_free(struct sensors *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nstrs; i++)
+		free(s->strs[i]);
+	free(s->strs);
+	free(s->slots);
+	free(s->params);
+	free(s);
+}
+
+static const char *
+intern(struct sensors *s, const char *p, size_t len)
+{
+	size_t i;
+	char *c;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < s->nstrs; i++)
+		if (strlen(s->strs[i]) == len && memcmp(s->strs[i], p, len) == 0)
+			return s->strs[i];
+	if ((s->nstrs & (s->nstrs - 1)) == 0) {
+		char **n = realloc(s->strs, (s->nstrs ? s->nstrs * 2 : 8) * sizeof *n);
+
+		if (n == NULL)
+			rows_nomem();
+		s->strs = n;
+	}
+	c = cli_xmalloc(len + 1);
+	memcpy(c, p, len);
+	c[len] = '\0';
+	s->strs[s->nstrs++] = c;
+	return c;
+}
+
+static size_t
+slot_of(const struct sensor_info *slots, size_t cap, int64_t id)
+{
+	size_t i = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+
+	while (slots[i].id != 0 && slots[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static struct sensor_info *
+slot(struct sensors *s, int64_t id)
+{
+	struct sensor_info *e;
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct sensor_info *n = calloc(cap, sizeof *n);
+
+		if (n == NULL)
+			rows_nomem();
+		for (i = 0; i < s->cap; i++)
+			if (s->slots[i].id != 0)
+				n[slot_of(n, cap, s->slots[i].id)] = s->slots[i];
+		free(s->slots);
+		s->slots = n;
+		s->cap = cap;
+	}
+	e = &s->slots[slot_of(s->slots, s->cap, id)];
+	if (e->id == 0) {
+		memset(e, 0, sizeof *e);
+		e->id = id;
+		s->n++;
+	}
+	return e;
+}
+
+const struct sensor_info *
+sensors_find(const struct sensors *s, int64_t id)
+{
+	const struct sensor_info *e;
+
+	if (s == NULL || s->cap == 0)
+		return NULL;
+	e = &s->slots[slot_of(s->slots, s->cap, id)];
+	return e->id == id ? e : NULL;
+}
+
+size_t
+sensors_count(const struct sensors *s)
+{
+	return s ? s->n : 0;
+}
+
+/* One sensor, from a location's sensors[] or a sensor record.  A later
+ * record for the same sensor wins, field by field. */
+static int
+add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const double *coords)
+{
+	const struct aq_value *p = aq_value_get(v, "parameter");
+	struct sensor_info *e;
+	const char *str;
+	size_t len;
+	int64_t id, pid;
+
+	if (get_id(aq_value_get(v, "id"), "id", &id) != F_OK)
+		return 0;
+	e = slot(s, id);
+	if (loc > 0)
+		e->location_id = loc;
+	if (get_id(aq_value_get(p, "id"), "parameter.id", &pid) == F_OK)
+		e->parameter_id = pid;
+	if (get_str(aq_value_get(p, "name"), "", &str, &len) == F_OK)
+		e->parameter = intern(s, str, len);
+	if (get_str(aq_value_get(p, "units"), "", &str, &len) == F_OK)
+		e->units = intern(s, str, len);
+	if (coords != NULL) {
+		e->latitude = coords[0];
+		e->longitude = coords[1];
+		e->has_coords = 1;
+	}
+	return 1;
+}
+
+static int
+record(struct sensors *s, const struct aq_value *rec)
+{
+	const struct aq_value *v, *c;
+	const char *str;
+	size_t len;
+	int64_t id, loc = 0, pid;
+	double coords[2], *pc = NULL;
+	int n = 0;
+
+	v = aq_value_get(rec, "sensors");
+	if (aq_value_type(v) == AQ_ARRAY) {
+		/* an aq-fetch locations record */
+		if (get_id(aq_value_get(rec, "id"), "id", &loc) != F_OK)
+			return 0;
+		c = aq_value_get(rec, "coordinates");
+		if (aq_value_number(aq_value_get(c, "latitude"), &coords[0]) == AQ_OK &&
+		    aq_value_number(aq_value_get(c, "longitude"), &coords[1]) == AQ_OK)
+			pc = coords;
+		for (c = aq_value_first(v); c != NULL; c = aq_value_next(c))
+			n += add_sensor(s, c, loc, pc);
+		return n;
+	}
+	if (aq_value_type(aq_value_get(rec, "parameter")) == AQ_OBJECT) {
+		/* /locations/{id}/sensors (locationsId added by aq-fetch) or
+		 * /sensors/{id} */
+		if (get_id(aq_value_get(rec, "locationsId"), "", &loc) != F_OK)
+			loc = 0;
+		return add_sensor(s, rec, loc, NULL);
+	}
+	if (aq_value_get(rec, "parameter_id") != NULL) {
+		/* an aq-dims sensor row */
+		struct sensor_info *e;
+
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+			return 0;
+		e = slot(s, id);
+		if (get_id(aq_value_get(rec, "location_id"), "", &loc) == F_OK)
+			e->location_id = loc;
+		if (get_id(aq_value_get(rec, "parameter_id"), "", &pid) == F_OK)
+			e->parameter_id = pid;
+		/* the API names a sensor "<parameter> <units>"; parameter
+		 * rows, when given, take precedence (sensors_done) */
+		if (get_str(aq_value_get(rec, "name"), "", &str, &len) == F_OK) {
+			const char *sp = memchr(str, ' ', len);
+
+			if (sp != NULL && sp > str && sp + 1 < str + len &&
+			    memchr(sp + 1, ' ', (size_t)(str + len - sp - 1)) == NULL) {
+				e->parameter = intern(s, str, (size_t)(sp - str));
+				e->units = intern(s, sp + 1, (size_t)(str + len - sp - 1));
+			}
+		}
+		return 1;
+	}
+	if (aq_value_get(rec, "units") != NULL) {
+		/* a parameter record or an aq-dims parameter row */
+		struct param *p;
+
+		size_t i;
+
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+			return 0;
+		for (i = 0; i < s->nparams && s->params[i].id != id; i++)
+			;
+		if (i == s->nparams) {
+			p = realloc(s->params, (s->nparams + 1) * sizeof *p);
+			if (p == NULL)
+				rows_nomem();
+			s->params = p;
+			s->nparams++;
+		}
+		p = &s->params[i];
+		p->id = id;
+		p->name = get_str(aq_value_get(rec, "name"), "", &str, &len) == F_OK ?
+		    intern(s, str, len) : NULL;
+		p->units = get_str(aq_value_get(rec, "units"), "", &str, &len) == F_OK ?
+		    intern(s, str, len) : NULL;
+		return 1;
+	}
+	return 0;
+}
+
+void
+sensors_load(struct sensors *s, const char *path)
+{
+	struct aq_reader *r;
+	const struct aq_value *rec;
+	char errbuf[512];
+	unsigned long unused = 0;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		cli_err(EX_NOINPUT, "--sensors %s", path);
+	if ((r = aq_reader_new()) == NULL)
+		rows_nomem();
+	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
+	if (aq_reader_open(r, fd, path) != AQ_OK)
+		rows_nomem();
+	while ((rc = aq_reader_next(r, &rec)) == AQ_OK)
+		if (record(s, rec) == 0)
+			unused++;
+	if (rc != AQ_EOF)
+		cli_errx(cli_status(rc), "--sensors %s", errbuf);
+	aq_reader_free(r);
+	close(fd);
+	if (unused > 0)
+		cli_warnx("--sensors %s: %lu records are neither locations, sensors nor "
+		    "parameters", path, unused);
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	const struct param *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void
+sensors_done(struct sensors *s)
+{
+	struct param key, *p;
+	size_t j;
+
+	if (s->nparams == 0)
+		return;
+	qsort(s->params, s->nparams, sizeof *s->params, by_id);
+	for (j = 0; j < s->cap; j++) {
+		struct sensor_info *e = &s->slots[j];
+
+		key.id = e->parameter_id;
+		if (e->id == 0 || e->parameter_id == 0 ||
+		    (p = bsearch(&key, s->params, s->nparams, sizeof *p, by_id)) == NULL)
+			continue;
+		if (p->name != NULL)
+			e->parameter = p->name;
+		if (p->units != NULL)
+			e->units = p->units;
+	}
+}

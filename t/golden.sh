@@ -1,0 +1,49 @@
+# golden.sh: golden-file tests of a filter, sourced after lib.sh.
+#
+#   golden DIR TOOL
+#
+# Each t/data/DIR/NAME.out.ndjson is one case: the tool runs with the
+# options of NAME.args (shell words; $AQ_TESTDATA may appear), reading
+# NAME.in.ndjson on standard input when it exists, and
+# - its rows must equal NAME.out.ndjson byte for byte;
+# - its rejects, as "LINE<TAB>REASON" lines, must equal NAME.rej (none
+#   when that file is absent), and each must carry its input record.
+golden() {
+	gdir=$AQ_TESTDATA/$1 tool=$2
+	for want in "$gdir"/*.out.ndjson; do
+		name=$(basename "$want" .out.ndjson)
+		in=$gdir/$name.in.ndjson
+		[ -f "$in" ] || in=/dev/null
+		args=
+		[ -f "$gdir/$name.args" ] && args=$(cat "$gdir/$name.args")
+		rm -f "$TMP/rej"
+		eval "set -- $args"
+		"$tool" -q --reject "$TMP/rej" "$@" <"$in" >"$TMP/out" 2>"$TMP/err"
+		st=$?
+		check_eq "$tool $name: exit status" "$st" 0
+		[ -s "$TMP/err" ] && diag_file "$TMP/err"
+		check_same "$tool $name: rows" "$TMP/out" "$want"
+		wantrej=$gdir/$name.rej
+		[ -f "$wantrej" ] || wantrej=/dev/null
+		if [ -z "${JQ:-}" ]; then
+			skip "jq not found"
+			skip "jq not found"
+			continue
+		fi
+		touch "$TMP/rej"
+		"$JQ" -r '"\(.line)\t\(.reason)"' "$TMP/rej" >"$TMP/rej.got"
+		check_same "$tool $name: rejects" "$TMP/rej.got" "$wantrej"
+		# each reject carries its input record, unchanged
+		bad=
+		n=0
+		while IFS='	' read -r line reason; do
+			n=$((n + 1))
+			f=$("$JQ" -r "select(.line == $line) | .file" "$TMP/rej" | head -1)
+			[ "$f" = "<stdin>" ] && f=$in
+			a=$(sed -n "${line}p" "$f" | "$JQ" -cS .)
+			b=$(sed -n "${n}p" "$TMP/rej" | "$JQ" -cS .record)
+			[ "$a" = "$b" ] || bad="$bad $line"
+		done <"$TMP/rej.got"
+		check_eq "$tool $name: rejects hold their records" "$bad" ""
+	done
+}
