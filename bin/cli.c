@@ -371,7 +371,7 @@ loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, c
 			return 0;
 		if (rc == AQ_EJSON) {
 			const char *why = errbuf;
-			char prefix[64];
+			char prefix[64], reason[600];
 			size_t rawlen;
 			const char *raw = aq_reader_raw(r, &rawlen);
 
@@ -380,6 +380,11 @@ loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, c
 			if (strncmp(why, aq_reader_name(r), strlen(aq_reader_name(r))) == 0 &&
 			    strncmp(why + strlen(aq_reader_name(r)), prefix, strlen(prefix)) == 0)
 				why += strlen(aq_reader_name(r)) + strlen(prefix);
+			/* "14: invalid JSON..." reads better as "column 14: ..." */
+			if (*why >= '0' && *why <= '9') {
+				snprintf(reason, sizeof reason, "column %s", why);
+				why = reason;
+			}
 			loop->lines_bad++;
 			status = cli_reject(loop->rejects, aq_reader_name(r), aq_reader_line(r),
 			    why, NULL, raw, rawlen);

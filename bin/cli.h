@@ -109,7 +109,7 @@ void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Erase the progress line. */
 void cli_progress_done(void);
 
-/* Allocation that exits 71 on failure. */
+/* Allocation that exits 70 on failure. */
 void *cli_xmalloc(size_t n);
 char *cli_xstrdup(const char *s);
 

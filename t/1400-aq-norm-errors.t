@@ -16,7 +16,7 @@ for tool in "aq-norm bad" "aq-dims bad-dims owners"; do
 	t=$1
 	shift 2
 	check_status "$t: a non-JSON line without --reject exits 65" 65 $t "$@" "$f"
-	check_grep "$t: the message names FILE:LINE" "^$t: $f:2: ([0-9]+: )?invalid JSON" "$TMP/.err"
+	check_grep "$t: the message names FILE:LINE" "^$t: $f:2: (column [0-9]+: )?invalid JSON" "$TMP/.err"
 	$t "$@" <"$f" >/dev/null 2>"$TMP/err"
 	check_grep "$t: standard input is <stdin>" "^$t: <stdin>:2: " "$TMP/err"
 done
@@ -29,7 +29,7 @@ check_status "with --reject the run exits 0" 0 aq-norm --reject "$TMP/rej" "$TMP
 check_eq "both good rows are written" "$(grep -c . "$TMP/.out")" 2
 check_eq "one reject line" "$(grep -c . "$TMP/rej")" 1
 check_grep "the reject names file and line, keeps the raw line" \
-    "^\\{\"file\":\"$TMP/bad.ndjson\",\"line\":2,\"reason\":\"([0-9]+: )?invalid JSON: .*\",\"record\":\"\\{\\\\\"value\\\\\": 1,,\\}\"\\}\$" "$TMP/rej"
+    "^\\{\"file\":\"$TMP/bad.ndjson\",\"line\":2,\"reason\":\"(column [0-9]+: )?invalid JSON: .*\",\"record\":\"\\{\\\\\"value\\\\\": 1,,\\}\"\\}\$" "$TMP/rej"
 check_grep "the summary counts it" ": 3 records, 2 rows, 1 rejects, " "$TMP/.err"
 
 # invalid UTF-8: rejected, and the reject line is valid UTF-8 (U+FFFD)
