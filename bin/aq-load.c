@@ -1,40 +1,203 @@
-/* aq-load: loads NDJSON rows into PostgreSQL. */
+/* aq-load: loads NDJSON rows into PostgreSQL with COPY, in batches. */
 #include "config.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+
+static struct {
+	struct aq_loader *l;
+	struct cli_rejects rejects;
+	char errbuf[1024];
+	unsigned long batch;
+	int stream;
+	int quiet;
+	double interval;	/* --flush-interval, seconds */
+	double batch_start;	/* when the pending batch got its first row */
+	int stop;		/* an exit status a reject asked for */
+	unsigned long read;
+	const char *table;
+} g;
 
 static void CLI_DEAD
 usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fprintf(fp, "usage: aq-load [options] -t table [file ...]\n");
+	fprintf(fp, "usage: aq-load [-q] [-d conninfo] -t table [--mode upsert|insert|ignore]\n"
+	    "               [--batch n] [--stream [--flush-interval duration]] [--strict]\n"
+	    "               [--reject file] [--max-rejects n] [file ...]\n"
+	    "       aq-load [-q] [-d conninfo] --init\n");
 	if (status == 0)
-		fputs("\naq-load loads NDJSON rows into PostgreSQL.\n"
+		fputs("\naq-load loads NDJSON rows into a PostgreSQL table with COPY, in\n"
+		    "batches of one transaction each, so that a rerun never duplicates a row.\n"
 		    "\n"
-		    "  -h, --help     show this help and exit\n"
-		    "  -V, --version  show the version and exit\n"
+		    "  -t, --table TABLE        the table (its columns are the rows' keys)\n"
+		    "  -d, --dbname CONNINFO    libpq conninfo or URI (default: PG* environment)\n"
+		    "  -m, --mode MODE          upsert (default), insert or ignore\n"
+		    "  -b, --batch N            rows per transaction (default 10000)\n"
+		    "  -s, --stream             commit every --flush-interval too, and when idle\n"
+		    "  -f, --flush-interval D   with --stream (default 5s; 90, 90s, 15m, 1h)\n"
+		    "      --strict             a key that is not a column is an error\n"
+		    "  -r, --reject FILE        append refused rows to FILE (else stop at the first)\n"
+		    "      --max-rejects N      exit 65 after more than N rejects\n"
+		    "      --init               create or upgrade the schema, then load if -t\n"
+		    "  -q, --quiet              no summary line\n"
+		    "  -h, --help               show this help and exit\n"
+		    "  -V, --version            show the version and exit\n"
 		    "\nSee aq-load(1).\n", fp);
 	exit(status);
+}
+
+static void
+on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	if (!g.quiet || strncmp(msg, "key '", 5) == 0)
+		cli_warnx("%s", msg);
+}
+
+static void
+on_reject(void *arg, const char *source, long line, const char *json, size_t len,
+    const char *reason)
+{
+	int st;
+
+	(void)arg;
+	if ((st = cli_reject_json(&g.rejects, source, line, reason, json, len)) != 0 && g.stop == 0)
+		g.stop = st;
+}
+
+static int
+flush(void)
+{
+	int rc;
+
+	if (aq_loader_pending(g.l) == 0)
+		return 0;
+	if ((rc = aq_loader_flush(g.l)) != AQ_OK) {
+		cli_warnx("%s: %s", g.table, g.errbuf);
+		return rc == AQ_EDBCONN ? EX_TEMPFAIL : cli_status(rc);
+	}
+	return g.stop;
+}
+
+static int
+on_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
+{
+	const char *raw;
+	size_t rawlen;
+	int rc, st;
+
+	(void)arg;
+	g.read++;
+	raw = aq_reader_raw(r, &rawlen);
+	if (aq_loader_pending(g.l) == 0)
+		g.batch_start = cli_now();
+	rc = aq_loader_add(g.l, rec, raw, rawlen, aq_reader_name(r), aq_reader_line(r));
+	if (rc == AQ_EDATA) {
+		if ((st = cli_reject(&g.rejects, aq_reader_name(r), aq_reader_line(r), g.errbuf,
+		    rec, NULL, 0)) != 0)
+			return st;
+	} else if (rc != AQ_OK) {
+		cli_warnx("%s: %s", g.table, g.errbuf);
+		return rc == AQ_EDBCONN ? EX_TEMPFAIL : cli_status(rc);
+	}
+	cli_progress("%s: %lu rows read, %llu committed", g.table, g.read,
+	    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_ROWS));
+	if (aq_loader_pending(g.l) >= g.batch ||
+	    (g.stream && cli_now() - g.batch_start >= g.interval))
+		return flush();
+	return g.stop;
+}
+
+/* The input would block: in stream mode, rows wait at most the interval. */
+static int
+on_idle(void *arg)
+{
+	double left;
+	int st;
+
+	(void)arg;
+	if (!g.stream || aq_loader_pending(g.l) == 0)
+		return 0;
+	left = g.batch_start + g.interval - cli_now();
+	if (left > 0 && cli_loop_wait(left) == 1)
+		return 0;
+	if ((st = flush()) != 0) {
+		g.stop = st;
+		return 1;
+	}
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"table", required_argument, NULL, 't'},
+		{"dbname", required_argument, NULL, 'd'},
+		{"mode", required_argument, NULL, 'm'},
+		{"batch", required_argument, NULL, 'b'},
+		{"stream", no_argument, NULL, 's'},
+		{"flush-interval", required_argument, NULL, 'f'},
+		{"strict", no_argument, NULL, 'S'},
+		{"reject", required_argument, NULL, 'r'},
+		{"max-rejects", required_argument, NULL, 'M'},
+		{"init", no_argument, NULL, 'I'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert";
+	unsigned long max_rejects = 0;
+	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to;
+	struct cli_loop loop;
+	double t0;
 
 	cli_init("aq-load");
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	g.batch = 10000;
+	g.interval = 5;
+	while ((ch = getopt_long(argc, argv, "t:d:m:b:sf:r:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 't':
+			g.table = optarg;
+			break;
+		case 'd':
+			conninfo = optarg;
+			break;
+		case 'm':
+			mode_s = optarg;
+			break;
+		case 'b':
+			g.batch = cli_uint("--batch", optarg, 1, 10000000);
+			break;
+		case 's':
+			g.stream = 1;
+			break;
+		case 'f':
+			g.interval = cli_duration("--flush-interval", optarg);
+			interval_set = 1;
+			break;
+		case 'S':
+			strict = 1;
+			break;
+		case 'r':
+			reject = optarg;
+			break;
+		case 'M':
+			max_rejects = cli_uint("--max-rejects", optarg, 0, (unsigned long)-1);
+			break;
+		case 'I':
+			init = 1;
+			break;
+		case 'q':
+			g.quiet = 1;
+			break;
 		case 'h':
 			usage(0);
 		case 'V':
@@ -47,5 +210,72 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	cli_errx(EX_SOFTWARE, "not implemented yet in this version");
+	if (strcmp(mode_s, "upsert") == 0)
+		mode = AQ_LOAD_UPSERT;
+	else if (strcmp(mode_s, "insert") == 0)
+		mode = AQ_LOAD_INSERT;
+	else if (strcmp(mode_s, "ignore") == 0)
+		mode = AQ_LOAD_IGNORE;
+	else
+		cli_usage_error("--mode: '%s' is not upsert, insert or ignore", mode_s);
+	if (g.table == NULL && !init)
+		cli_usage_error("no table: -t TABLE (or --init)");
+	if (g.table == NULL && argc > 0)
+		cli_usage_error("files to load, but no table (-t TABLE)");
+	if (interval_set && !g.stream)
+		cli_usage_error("--flush-interval goes with --stream");
+	if (g.stream && g.interval <= 0)
+		cli_usage_error("--flush-interval must be more than 0");
+
+	if ((g.l = aq_loader_new()) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	aq_loader_set_errbuf(g.l, g.errbuf, sizeof g.errbuf);
+	aq_loader_set_notice(g.l, on_notice, NULL);
+	aq_loader_set_reject(g.l, on_reject, NULL);
+	if ((rc = aq_loader_connect(g.l, conninfo)) != AQ_OK)
+		cli_errx(cli_status(rc), "%s", g.errbuf);
+	if (init) {
+		if ((rc = aq_loader_migrate(g.l, &from, &to)) != AQ_OK)
+			cli_errx(cli_status(rc), "--init: %s", g.errbuf);
+		if (!g.quiet) {
+			if (from == to)
+				cli_warnx("schema is at version %d, the latest", to);
+			else
+				cli_warnx("schema upgraded from version %d to %d", from, to);
+		}
+		if (g.table == NULL) {
+			aq_loader_free(g.l);
+			return 0;
+		}
+	}
+	if ((rc = aq_loader_open(g.l, g.table, mode, strict)) != AQ_OK)
+		cli_errx(cli_status(rc), "%s", g.errbuf);
+	cli_rejects_open(&g.rejects, reject, max_rejects);
+	cli_catch_signals();
+
+	t0 = cli_now();
+	memset(&loop, 0, sizeof loop);
+	loop.record = on_record;
+	loop.idle = on_idle;
+	loop.rejects = &g.rejects;
+	status = cli_loop_run(&loop, argc, argv);
+	g.read += loop.lines_bad;
+	/* at the end of input, or on SIGINT/SIGTERM, commit what was read;
+	 * after an error, the pending batch is abandoned (rolled back) */
+	if (status == 0)
+		status = flush();
+	cli_progress_done();
+	if (cli_rejects_close(&g.rejects) != 0 && status == 0)
+		status = EX_IOERR;
+	if (!g.quiet)
+		fprintf(stderr, "aq-load: %s: %lu read, %llu inserted, %llu updated, %llu unchanged, "
+		    "%llu duplicates, %lu rejected, %llu orphans, %.2f s\n", g.table, g.read,
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_INSERTED),
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_UPDATED),
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_UNCHANGED),
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_DUPLICATES),
+		    g.rejects.count,
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_ORPHANS), cli_now() - t0);
+	aq_loader_free(g.l);
+	return status;
 }

@@ -311,6 +311,50 @@ cli_reject(struct cli_rejects *rj, const char *file, long line, const char *reas
 }
 
 int
+cli_reject_json(struct cli_rejects *rj, const char *file, long line, const char *reason,
+    const char *json, size_t len)
+{
+	struct aq_writer *w;
+	const char *head;
+	size_t n;
+	int ok;
+
+	rj->count++;
+	if (rj->fp == NULL) {
+		cli_warnx("%s:%ld: %s", file, line, reason);
+		return EX_DATAERR;
+	}
+	/* the head through yajl_gen (escaping), then the record verbatim */
+	if ((w = aq_writer_new(NULL)) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	aq_writer_begin_object(w);
+	aq_writer_key(w, "file");
+	aq_writer_cstring(w, file);
+	aq_writer_key(w, "line");
+	aq_writer_int64(w, line);
+	aq_writer_key(w, "reason");
+	aq_writer_cstring(w, reason);
+	aq_writer_end_object(w);
+	aq_writer_end_line(w);
+	head = aq_writer_buffer(w, &n);
+	/* drop the closing "}\n" */
+	ok = fwrite(head, 1, n - 2, rj->fp) == n - 2 &&
+	    fputs(",\"record\":", rj->fp) != EOF &&
+	    (len == 0 ? fputs("null", rj->fp) != EOF : fwrite(json, 1, len, rj->fp) == len) &&
+	    fputs("}\n", rj->fp) != EOF;
+	aq_writer_free(w);
+	if (!ok) {
+		cli_warn("reject file");
+		return EX_IOERR;
+	}
+	if (rj->max > 0 && rj->count > rj->max) {
+		cli_warnx("too many rejects: more than %lu (--max-rejects)", rj->max);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+int
 cli_rejects_close(struct cli_rejects *rj)
 {
 	int status = 0;
@@ -348,6 +392,24 @@ on_refill(void *arg)
 	if (loop->idle != NULL && loop->idle(loop->arg) != 0)
 		return 1;
 	return cli_signalled != 0;
+}
+
+int
+cli_loop_wait(double seconds)
+{
+	struct pollfd p = {.fd = loop_fd, .events = POLLIN};
+	int ms = seconds <= 0 ? 0 : seconds > 86400 ? 86400000 : (int)(seconds * 1000 + 0.5);
+
+	if (loop_fd < 0)
+		return -1;
+	switch (poll(&p, 1, ms)) {
+	case 0:
+		return 0;
+	case -1:
+		return -1;
+	default:
+		return 1;
+	}
 }
 
 static int

@@ -83,6 +83,9 @@ void cli_rejects_open(struct cli_rejects *rj, const char *path, unsigned long ma
  */
 int cli_reject(struct cli_rejects *rj, const char *file, long line, const char *reason,
     const struct aq_value *rec, const char *raw, size_t rawlen);
+/* The same for a record given as JSON text (written verbatim as "record"). */
+int cli_reject_json(struct cli_rejects *rj, const char *file, long line, const char *reason,
+    const char *json, size_t len);
 /* Flush and close; returns EX_IOERR if the reject file could not be written. */
 int cli_rejects_close(struct cli_rejects *rj);
 
@@ -103,6 +106,11 @@ struct cli_loop {
 	unsigned long lines_bad;	/* lines that were not JSON */
 };
 int cli_loop_run(struct cli_loop *loop, int argc, char **argv);
+/*
+ * From an idle callback: wait up to seconds for the input to become
+ * readable.  1: it is, 0: the time ran out, -1: a signal or an error.
+ */
+int cli_loop_wait(double seconds);
 
 /* Progress on stderr when it is a terminal, at most 5 times a second. */
 void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2);

@@ -122,4 +122,13 @@ extern const yajl_callbacks aqi_builder_callbacks;
 void aqi_builder_reset(struct aqi_builder *b);
 void aqi_builder_free(struct aqi_builder *b);
 
+/* A schema migration, built from sql/NNN-name.sql by lib/sql2c.awk. */
+struct aqi_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+/* Ordered by version; ends with {0, NULL, NULL}. */
+extern const struct aqi_migration aqi_migrations[];
+
 #endif /* AQ_INT_H */

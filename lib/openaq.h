@@ -267,6 +267,113 @@ int aq_time_parse(const char *s, size_t len, struct aq_time *t);
  */
 size_t aq_time_format(int64_t usec, char *buf, size_t size);
 
+/* ------------------------------------------------------------------ */
+/* PostgreSQL loader                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Loads JSON records into one PostgreSQL table, in batches, each batch in
+ * one transaction: a batch is committed whole or not at all.  The record's
+ * keys are the table's column names (read from the catalog); a key the
+ * record lacks takes the column's default (evaluated once per run).
+ *
+ * Every batch is first COPYed straight into the table; when a row's key
+ * exists already, the batch is redone through a temporary staging table
+ * and one INSERT ... ON CONFLICT (primary key) per batch.  Modes:
+ * - AQ_LOAD_UPSERT: a row whose key exists replaces the stored one; rows
+ *   equal to the stored ones are left alone (counted unchanged), so a
+ *   rerun of the same input changes nothing.  Within a batch the later row
+ *   of a key wins.
+ * - AQ_LOAD_IGNORE: the same, but a row whose key exists stays as it is.
+ * - AQ_LOAD_INSERT: a row whose key exists (in the table or earlier in the
+ *   batch) is rejected as "already present".
+ * A row the database refuses (type, constraint) is handed to the reject
+ * callback with the database's message; the rest of its batch still loads.
+ * A table partitioned by a timestamptz column gets the monthly partitions
+ * its rows need from the schema function aq_ensure_partition() when the
+ * database has it (see aq_loader_migrate).
+ */
+struct aq_loader;
+
+enum aq_load_mode {
+	AQ_LOAD_UPSERT = 0,
+	AQ_LOAD_INSERT = 1,
+	AQ_LOAD_IGNORE = 2
+};
+
+/* Counters for aq_loader_count(); all count rows, except BATCHES. */
+enum aq_load_counter {
+	AQ_LOAD_ROWS = 0,	/* rows accepted by aq_loader_add */
+	AQ_LOAD_INSERTED,	/* new rows committed */
+	AQ_LOAD_UPDATED,	/* rows that changed stored rows (upsert) */
+	AQ_LOAD_UNCHANGED,	/* rows equal to stored ones, or kept by ignore */
+	AQ_LOAD_DUPLICATES,	/* rows replaced by a later row of the same batch */
+	AQ_LOAD_REJECTED,	/* rows the database refused */
+	AQ_LOAD_ORPHANS,	/* rows whose sensor_id is not in table sensor */
+	AQ_LOAD_BATCHES,	/* committed batches */
+	AQ_LOAD_NCOUNTERS
+};
+
+struct aq_loader *aq_loader_new(void);
+void aq_loader_free(struct aq_loader *l);
+void aq_loader_set_errbuf(struct aq_loader *l, char *buf, size_t size);
+/*
+ * fn(arg, source, line, json, len, reason) gets every row the database
+ * refused: where it came from, its JSON text as given to aq_loader_add,
+ * and the database's message.
+ */
+void aq_loader_set_reject(struct aq_loader *l,
+    void (*fn)(void *arg, const char *source, long line, const char *json, size_t len,
+	const char *reason),
+    void *arg);
+/* fn(arg, message) gets the server's notices and the loader's warnings
+ * (an unknown key, once per key). */
+void aq_loader_set_notice(struct aq_loader *l, void (*fn)(void *arg, const char *msg),
+    void *arg);
+/*
+ * Connect with a libpq conninfo string or URI; NULL or "" uses libpq's
+ * environment (PGHOST, PGDATABASE, PGSERVICE...).  AQ_EDBCONN on failure.
+ */
+int aq_loader_connect(struct aq_loader *l, const char *conninfo);
+/*
+ * Create the schema, or upgrade it to this library's latest version,
+ * applying the numbered migrations (sql/NNN-*.sql, built into the library)
+ * in order, all in one transaction, recorded in table schema_version.
+ * *from and *to (either may be NULL) get the versions before and after.
+ * AQ_ESCHEMA if the database is newer than the library.
+ */
+int aq_loader_migrate(struct aq_loader *l, int *from, int *to);
+/* The latest schema version this library knows. */
+int aq_loader_schema_latest(void);
+/*
+ * Prepare to load table (optionally "schema.table"; the name is quoted, so
+ * any name works) in mode (enum aq_load_mode).  With strict, a key that is
+ * not a column makes the row an error (AQ_EDATA from aq_loader_add);
+ * otherwise it is ignored with one notice.  AQ_ESCHEMA if the table does
+ * not exist, or has no primary key for upsert and ignore.
+ */
+int aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict);
+/*
+ * Add one record to the current batch.  json/len is the record's text
+ * (kept for the reject callback), source/line where it came from.
+ * AQ_EDATA (detail buffer: the reason) when the record cannot be a row
+ * (a NUL byte, an unknown key under strict); the batch is unaffected.
+ * Rows travel to the server as they are added; nothing is committed before
+ * aq_loader_flush().
+ */
+int aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
+    size_t len, const char *source, long line);
+/* Rows in the current, uncommitted batch. */
+size_t aq_loader_pending(const struct aq_loader *l);
+/*
+ * Finish the batch: load it, hand refused rows to the reject callback,
+ * commit.  AQ_EDBCONN if the connection was lost (the batch is not
+ * committed; rerun), AQ_EDB if the database refused the batch as a whole.
+ */
+int aq_loader_flush(struct aq_loader *l);
+/* A counter (enum aq_load_counter) over the committed batches. */
+uint64_t aq_loader_count(const struct aq_loader *l, int counter);
+
 #ifdef __cplusplus
 }
 #endif
