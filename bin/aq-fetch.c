@@ -576,6 +576,107 @@ follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
 	fail(c, rc, errbuf);
 }
 
+/* One option; shared by the options before and after the kind. */
+static void
+option(int ch, struct opts *o)
+{
+	switch (ch) {
+	case 'h':
+		usage(0);
+	case 'V':
+		cli_version();
+		exit(0);
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'q':
+		o->quiet = 1;
+		break;
+	case 'j':
+		o->jobs = cli_uint("-j", optarg, 1, 64);
+		break;
+	case O_BASE:
+		o->base = optarg;
+		break;
+	case O_KEYFILE:
+		o->keyfile = optarg;
+		break;
+	case O_APIKEY:
+		cli_usage_error("a key is never taken on the command line, where other users "
+				"can see it: set OPENAQ_API_KEY or use --api-key-file");
+	case O_ISO:
+		if (strlen(optarg) != 2 || !((optarg[0] | 32) >= 'a' && (optarg[0] | 32) <= 'z' &&
+		    (optarg[1] | 32) >= 'a' && (optarg[1] | 32) <= 'z'))
+			cli_usage_error("--iso: '%s' is not a two-letter country code", optarg);
+		o->iso = optarg;
+		break;
+	case O_COUNTRIES:
+		o->countries = optarg;
+		break;
+	case O_PARAMETERS:
+		o->parameters = optarg;
+		break;
+	case O_PARAMETER:
+		o->parameter = optarg;
+		break;
+	case O_LOCATION:
+		o->location = optarg;
+		break;
+	case O_SENSOR:
+		o->sensor = optarg;
+		break;
+	case O_SENSORS_FROM:
+		o->sensors_from = optarg;
+		break;
+	case O_FROM:
+		o->from = parse_time("--from", optarg);
+		o->has_from = 1;
+		break;
+	case O_TO:
+		o->to = parse_time("--to", optarg);
+		o->has_to = 1;
+		break;
+	case O_DTMIN: {
+		/* sent in UTC with Z: the API reads a bare time as station-local */
+		static char t[AQ_TIME_BUFSZ];
+
+		aq_time_format(parse_time("--datetime-min", optarg), t, sizeof t);
+		o->dtmin = t;
+		break;
+	}
+	case O_LIMIT:
+		o->limit = cli_uint("--limit", optarg, 1, 1000);
+		break;
+	case O_RATE_MIN:
+		o->rate_min = cli_uint("--rate-minute", optarg, 1, 1000000);
+		break;
+	case O_RATE_HOUR:
+		o->rate_hour = cli_uint("--rate-hour", optarg, 1, 100000000);
+		break;
+	case O_FOLLOW:
+		o->follow = 1;
+		break;
+	case O_INTERVAL:
+		o->interval = cli_duration("--interval", optarg);
+		if (o->interval < 1)
+			cli_usage_error("--interval: at least 1 s");
+		break;
+	case O_INSECURE:
+		o->insecure = 1;
+		break;
+	case O_RETRIES:
+		o->retries = cli_uint("--retries", optarg, 0, 100);
+		break;
+	case O_TIMEOUT:
+		o->timeout = cli_duration("--timeout", optarg);
+		if (o->timeout <= 0)
+			cli_usage_error("--timeout: must be more than 0");
+		break;
+	default:
+		usage(EX_USAGE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -629,99 +730,8 @@ main(int argc, char **argv)
 	o.retries = 6;
 	o.interval = 900;
 	o.timeout = 60;
-	while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-		case 'V':
-			cli_version();
-			return 0;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'j':
-			o.jobs = cli_uint("-j", optarg, 1, 64);
-			break;
-		case O_BASE:
-			o.base = optarg;
-			break;
-		case O_KEYFILE:
-			o.keyfile = optarg;
-			break;
-		case O_APIKEY:
-			cli_usage_error("a key is never taken on the command line, where other users "
-					"can see it: set OPENAQ_API_KEY or use --api-key-file");
-		case O_ISO:
-			if (strlen(optarg) != 2 || !((optarg[0] | 32) >= 'a' && (optarg[0] | 32) <= 'z' &&
-			    (optarg[1] | 32) >= 'a' && (optarg[1] | 32) <= 'z'))
-				cli_usage_error("--iso: '%s' is not a two-letter country code", optarg);
-			o.iso = optarg;
-			break;
-		case O_COUNTRIES:
-			o.countries = optarg;
-			break;
-		case O_PARAMETERS:
-			o.parameters = optarg;
-			break;
-		case O_PARAMETER:
-			o.parameter = optarg;
-			break;
-		case O_LOCATION:
-			o.location = optarg;
-			break;
-		case O_SENSOR:
-			o.sensor = optarg;
-			break;
-		case O_SENSORS_FROM:
-			o.sensors_from = optarg;
-			break;
-		case O_FROM:
-			o.from = parse_time("--from", optarg);
-			o.has_from = 1;
-			break;
-		case O_TO:
-			o.to = parse_time("--to", optarg);
-			o.has_to = 1;
-			break;
-		case O_DTMIN:
-			(void)parse_time("--datetime-min", optarg);
-			o.dtmin = optarg;
-			break;
-		case O_LIMIT:
-			o.limit = cli_uint("--limit", optarg, 1, 1000);
-			break;
-		case O_RATE_MIN:
-			o.rate_min = cli_uint("--rate-minute", optarg, 1, 1000000);
-			break;
-		case O_RATE_HOUR:
-			o.rate_hour = cli_uint("--rate-hour", optarg, 1, 100000000);
-			break;
-		case O_FOLLOW:
-			o.follow = 1;
-			break;
-		case O_INTERVAL:
-			o.interval = cli_duration("--interval", optarg);
-			if (o.interval < 1)
-				cli_usage_error("--interval: at least 1 s");
-			break;
-		case O_INSECURE:
-			o.insecure = 1;
-			break;
-		case O_RETRIES:
-			o.retries = cli_uint("--retries", optarg, 0, 100);
-			break;
-		case O_TIMEOUT:
-			o.timeout = cli_duration("--timeout", optarg);
-			if (o.timeout <= 0)
-				cli_usage_error("--timeout: must be more than 0");
-			break;
-		default:
-			usage(EX_USAGE);
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1)
+		option(ch, &o);
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
@@ -730,48 +740,8 @@ main(int argc, char **argv)
 	/* options may also follow the kind: aq-fetch latest --parameter 2 */
 	if (argc > 1 && argv[1][0] == '-' && strcmp(kind, "get") != 0) {
 		optind = 1;
-		while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1) {
-			/* the same switch, once more, for options after the kind */
-			switch (ch) {
-			case 'v': o.verbose = 1; break;
-			case 'q': o.quiet = 1; break;
-			case 'j': o.jobs = cli_uint("-j", optarg, 1, 64); break;
-			case O_BASE: o.base = optarg; break;
-			case O_KEYFILE: o.keyfile = optarg; break;
-			case O_APIKEY:
-				cli_usage_error("a key is never taken on the command line, where other "
-						"users can see it: set OPENAQ_API_KEY or use --api-key-file");
-			case O_ISO:
-				if (strlen(optarg) != 2)
-					cli_usage_error("--iso: '%s' is not a two-letter country code", optarg);
-				o.iso = optarg;
-				break;
-			case O_COUNTRIES: o.countries = optarg; break;
-			case O_PARAMETERS: o.parameters = optarg; break;
-			case O_PARAMETER: o.parameter = optarg; break;
-			case O_LOCATION: o.location = optarg; break;
-			case O_SENSOR: o.sensor = optarg; break;
-			case O_SENSORS_FROM: o.sensors_from = optarg; break;
-			case O_FROM: o.from = parse_time("--from", optarg); o.has_from = 1; break;
-			case O_TO: o.to = parse_time("--to", optarg); o.has_to = 1; break;
-			case O_DTMIN: (void)parse_time("--datetime-min", optarg); o.dtmin = optarg; break;
-			case O_LIMIT: o.limit = cli_uint("--limit", optarg, 1, 1000); break;
-			case O_RATE_MIN: o.rate_min = cli_uint("--rate-minute", optarg, 1, 1000000); break;
-			case O_RATE_HOUR: o.rate_hour = cli_uint("--rate-hour", optarg, 1, 100000000); break;
-			case O_FOLLOW: o.follow = 1; break;
-			case O_INTERVAL:
-				o.interval = cli_duration("--interval", optarg);
-				if (o.interval < 1)
-					cli_usage_error("--interval: at least 1 s");
-				break;
-			case O_INSECURE: o.insecure = 1; break;
-			case O_RETRIES: o.retries = cli_uint("--retries", optarg, 0, 100); break;
-			case O_TIMEOUT: o.timeout = cli_duration("--timeout", optarg); break;
-			case 'h': usage(0);
-			case 'V': cli_version(); return 0;
-			default: usage(EX_USAGE);
-			}
-		}
+		while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1)
+			option(ch, &o);
 		argv += optind;
 		argc -= optind;
 		if (argc > 0)
