@@ -3,7 +3,7 @@
 # injected faults writes exactly what a fault-free run writes.
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 22
+plan 20
 
 api_start --locations 3500 --seed 3 --stall 5
 export AQ_BACKOFF=0.05

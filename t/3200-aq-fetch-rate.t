@@ -28,9 +28,12 @@ max=$(stat_ 'j["max_per_window"]')
 ok $((max > 10)) "no server window held more than 10 requests (max $max)"
 reqs=$(stat_ 'j["requests"]')
 check_eq '32 requests in all' "$reqs" 32
-# the allowed rate is 10 per 2 s; 32 requests need at least 3 full windows
+# the allowed rate is 10 per 2 s: 32 requests need a little over 6 s.  A
+# limiter that waited twice as long as it must would fall under 50% here
+# (a loaded machine's slow requests cost some too; bench/ measures the
+# ratio on a quiet one)
 use=$(python3 -c "print(int(100 * $reqs / (10 / 2.0) / ($t1 - $t0)))")
-ok $((use < 70)) "the budget is used ($use% of the allowed rate over the run)"
+ok $((use < 50)) "the budget is used ($use% of the allowed rate over the run)"
 state=$(ls "$AQ_STATE_DIR")
 case $state in ratelimit-[0-9a-f]*) r=0 ;; *) r=1 ;; esac
 ok $r "the shared state file is named by a hash ($state)"
