@@ -18,7 +18,8 @@
 ISO ?= LU
 DB ?=
 DATA ?= data
-# The backfill window of hourly values: yesterday, by default, so that the
+# The backfill window of hourly values, as dates (YYYY-MM-DD: a colon would
+# break a target name): yesterday, by default, so that the
 # daily timer run fetches the day that just ended.
 FROM ?= $(shell date -u -d yesterday +%Y-%m-%d 2>/dev/null || date -u -v-1d +%Y-%m-%d)
 TO ?= $(shell date -u +%Y-%m-%d)

@@ -47,3 +47,50 @@ wait_for() {
 		sleep 0.2
 	done
 }
+
+# need_api: skip unless the fake OpenAQ server of issue 3 is here
+need_api() {
+	[ -f "$AQ_SRCDIR/t/fakeapi.py" ] && [ -f "$AQ_SRCDIR/t/lib-api.sh" ] ||
+		skip_all "the fake API (t/fakeapi.py, t/lib-api.sh) is not in this tree yet"
+	need python3 jq
+	aq-fetch --help 2>&1 | grep -q -- --sensors-from || skip_all "aq-fetch is not the full client yet"
+	. "$AQ_SRCDIR/t/lib-api.sh"
+}
+
+# api_count PATH [NAME=VALUE...]: how many results the API serves there,
+# paged straight through with python3 (not with aq-fetch, which is tested)
+api_count() {
+	python3 - "$@" <<'PY'
+import json, os, sys, urllib.parse, urllib.request
+path, args = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+base = os.environ["OPENAQ_BASE_URL"].rstrip("/")
+n, page = 0, 1
+while True:
+    q = dict(args, limit="1000", page=str(page))
+    req = urllib.request.Request(base + path + "?" + urllib.parse.urlencode(q),
+                                 headers={"X-API-Key": os.environ["OPENAQ_API_KEY"]})
+    got = json.load(urllib.request.urlopen(req, timeout=30))["results"]
+    n += len(got)
+    if len(got) < 1000:
+        break
+    page += 1
+print(n)
+PY
+}
+
+# api_ids PATH [NAME=VALUE...]: the ids of those results, one a line
+api_ids() {
+	python3 - "$@" <<'PY'
+import json, os, sys, urllib.parse, urllib.request
+path, args = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+base = os.environ["OPENAQ_BASE_URL"].rstrip("/")
+q = dict(args, limit="1000")
+req = urllib.request.Request(base + path + "?" + urllib.parse.urlencode(q),
+                             headers={"X-API-Key": os.environ["OPENAQ_API_KEY"]})
+for r in json.load(urllib.request.urlopen(req, timeout=30))["results"]:
+    print(r["id"] if "id" in r else r.get("sensorsId"))
+PY
+}
+
+# api_requests: the fake's count of requests so far
+api_requests() { api_admin stats | jq -r '.requests'; }
