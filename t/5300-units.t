@@ -1,9 +1,9 @@
 #!/bin/sh
-# The systemd units are made with the configured paths, install where
+# The systemd units (and the pages of aq-follow and aq-plot) are made with the configured paths, install where
 # configure said, and pass systemd-analyze verify where it is available.
 . "$AQ_SRCDIR/t/lib.sh"
 b=$AQ_BUILDDIR/contrib/systemd
-plan 8
+plan 10
 for u in openaq-follow.service openaq-batch.service; do
 	check "$u is generated" test -s "$b/$u"
 	if grep -n '@[A-Za-z_]*@' "$b/$u" >"$TMP/left"; then ok 1 "$u: every @name@ is replaced"; diag_file "$TMP/left"
@@ -25,3 +25,12 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	skip "systemd-analyze not found"
 fi
+for p in aq-follow.1 aq-plot.1; do
+	if command -v groff >/dev/null 2>&1; then
+		groff -mandoc -Tutf8 -ww -z "$AQ_SRCDIR/man/$p" >"$TMP/w" 2>&1
+		if [ -s "$TMP/w" ]; then ok 1 "$p formats without warnings"; diag_file "$TMP/w"
+		else ok 0 "$p formats without warnings"; fi
+	else
+		skip "groff not found"
+	fi
+done
