@@ -1,9 +1,20 @@
-/* aq-fetch: fetches records from the OpenAQ v3 API as NDJSON. */
+/*
+ * aq-fetch: fetches records from the OpenAQ v3 API as NDJSON, one result
+ * object a line, within the rate budget that every aq-fetch process of the
+ * same key shares.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -12,14 +23,658 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fprintf(fp, "usage: aq-fetch [options] endpoint [selector]\n");
+	fprintf(fp, "usage: aq-fetch [options] countries|parameters|locations|providers|owners|\n"
+		    "                          instruments|manufacturers|licenses\n"
+		    "       aq-fetch [options] sensors --location ID\n"
+		    "       aq-fetch [options] latest [--parameter ID,...|--location ID] [--follow]\n"
+		    "       aq-fetch [options] measurements|hours|days|years --sensor ID,... |\n"
+		    "                          --sensors-from FILE --from TIME [--to TIME]\n"
+		    "       aq-fetch [options] get /v3/PATH [NAME=VALUE ...]\n");
 	if (status == 0)
-		fputs("\naq-fetch fetches records from the OpenAQ v3 API as NDJSON.\n"
-		    "\n"
-		    "  -h, --help     show this help and exit\n"
-		    "  -V, --version  show the version and exit\n"
-		    "\nSee aq-fetch(1).\n", fp);
+		fputs("Writes each OpenAQ v3 result as an NDJSON line, within the shared rate limit.\n"
+		      "The key comes from OPENAQ_API_KEY or --api-key-file, never from argv.\n"
+		      "  --iso CC  --countries ID,...  --parameters ID,...     list filters\n"
+		      "  --datetime-min TIME   latest: sensors with a value since TIME\n"
+		      "  --follow [--interval DURATION]  latest: poll (15m), write new readings\n"
+		      "  --base-url URL        default https://api.openaq.org/v3 ($OPENAQ_BASE_URL)\n"
+		      "  --api-key-file FILE   read the key from FILE\n"
+		      "  --limit N             page size (1000)\n"
+		      "  --rate-minute N  --rate-hour N   request budgets (60, 2000)\n"
+		      "  -j, --jobs N          requests in flight (1)\n"
+		      "  --retries N  --timeout DURATION  per page (6, 60s)\n"
+		      "  --insecure            do not verify TLS certificates (test servers)\n"
+		      "  -v, --verbose  -q, --quiet  -h, --help  -V, --version\n"
+		      "Exit: 0 ok, 64 usage, 65 bad input, 69 refused, 74 I/O, 75 try later,\n"
+		      "77 key refused.  See aq-fetch(1).\n", fp);
 	exit(status);
+}
+
+/* Context added to records that lack it (see aq-ndjson(5)). */
+struct ctx {
+	const char *key;	/* "parametersId", "sensorsId", "locationsId" or NULL */
+	int64_t id;
+};
+
+/* A set of int64 (sensor ids) with a value each (the last time seen). */
+struct map {
+	int64_t *keys, *vals;
+	size_t cap, n;
+};
+
+static size_t
+map_slot(const struct map *m, int64_t k)
+{
+	uint64_t h = (uint64_t)k * UINT64_C(0x9E3779B97F4A7C15);
+	size_t i = (size_t)(h >> 20) & (m->cap - 1);
+
+	while (m->keys[i] != 0 && m->keys[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The value slot of k (0 when new; keys are ids >= 1). */
+static int64_t *
+map_get(struct map *m, int64_t k, int *isnew)
+{
+	size_t i;
+
+	if (m->n * 2 >= m->cap) {
+		struct map bigger = {0};
+		size_t j;
+
+		bigger.cap = m->cap ? m->cap * 2 : 1024;
+		bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+		bigger.vals = calloc(bigger.cap, sizeof *bigger.vals);
+		if (bigger.keys == NULL || bigger.vals == NULL)
+			cli_errx(EX_OSERR, "out of memory");
+		for (j = 0; j < m->cap; j++)
+			if (m->keys[j] != 0) {
+				size_t s = map_slot(&bigger, m->keys[j]);
+
+				bigger.keys[s] = m->keys[j];
+				bigger.vals[s] = m->vals[j];
+			}
+		bigger.n = m->n;
+		free(m->keys);
+		free(m->vals);
+		*m = bigger;
+	}
+	i = map_slot(m, k);
+	*isnew = m->keys[i] == 0;
+	if (*isnew) {
+		m->keys[i] = k;
+		m->vals[i] = 0;
+		m->n++;
+	}
+	return &m->vals[i];
+}
+
+static void
+map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof *m);
+}
+
+struct run {
+	struct aq_writer *w;
+	int follow;
+	struct map seen;	/* follow: sensor -> last datetime (usec) */
+	struct map *collect;	/* parameter ids, for a plain latest */
+	unsigned long written, skipped, requests;
+	int verbose, quiet;
+};
+
+static int
+on_record(void *arg, void *tag, const struct aq_value *rec)
+{
+	struct run *r = arg;
+	const struct ctx *cx = tag;
+	const struct aq_value *m;
+
+	if (r->collect != NULL) {
+		int64_t id;
+		int isnew;
+
+		if (aq_value_int64(aq_value_get(rec, "id"), &id) == AQ_OK && id > 0)
+			(void)map_get(r->collect, id, &isnew);
+		return 0;
+	}
+	if (r->follow) {
+		int64_t sid;
+		const char *t;
+		size_t len;
+		struct aq_time tm;
+
+		t = aq_value_string(aq_value_path(rec, "datetime.utc"), &len);
+		if (aq_value_int64(aq_value_get(rec, "sensorsId"), &sid) == AQ_OK && t != NULL &&
+		    aq_time_parse(t, len, &tm) == AQ_OK) {
+			int isnew;
+			int64_t *last = map_get(&r->seen, sid, &isnew);
+
+			if (!isnew && tm.usec <= *last) {
+				r->skipped++;
+				return 0;
+			}
+			*last = tm.usec;
+		}
+	}
+	if (cx == NULL || cx->key == NULL || aq_value_type(rec) != AQ_OBJECT ||
+	    aq_value_get(rec, cx->key) != NULL) {
+		if (aq_writer_value(r->w, rec) != AQ_OK)
+			goto fail;
+	} else {
+		if (aq_writer_begin_object(r->w) != AQ_OK)
+			goto fail;
+		for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m))
+			if (aq_writer_key(r->w, aq_value_key(m, NULL)) != AQ_OK ||
+			    aq_writer_value(r->w, m) != AQ_OK)
+				goto fail;
+		if (aq_writer_key(r->w, cx->key) != AQ_OK || aq_writer_int64(r->w, cx->id) != AQ_OK ||
+		    aq_writer_end_object(r->w) != AQ_OK)
+			goto fail;
+	}
+	if (aq_writer_end_line(r->w) != AQ_OK)
+		cli_err(EX_IOERR, "write error");
+	r->written++;
+	if (!r->quiet)
+		cli_progress("%lu records", r->written);
+	return 0;
+fail:
+	cli_errx(EX_SOFTWARE, "cannot write a record");
+}
+
+static void
+on_log(void *arg, const char *line)
+{
+	struct run *r = arg;
+
+	if (r->verbose)
+		cli_warnx("%s", line);
+}
+
+static int
+cancelled(void *arg)
+{
+	(void)arg;
+	return cli_signalled != 0;
+}
+
+/* ---- option values ---- */
+
+/* "1,2,3": positive ids; exits 64 naming opt otherwise. */
+static size_t
+parse_ids(const char *opt, const char *s, int64_t **out)
+{
+	size_t n = 0, cap = 8;
+	int64_t *v = cli_xmalloc(cap * sizeof *v);
+	const char *p = s;
+
+	for (;;) {
+		char *end;
+		long long x;
+
+		errno = 0;
+		x = strtoll(p, &end, 10);
+		if (end == p || errno != 0 || x < 1 || x > 2147483647 || (*end != ',' && *end != '\0'))
+			cli_usage_error("%s: '%s' is not a list of ids (1 to 2147483647)", opt, s);
+		if (n == cap)
+			v = realloc(v, (cap *= 2) * sizeof *v);
+		if (v == NULL)
+			cli_errx(EX_OSERR, "out of memory");
+		v[n++] = x;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	*out = v;
+	return n;
+}
+
+static int64_t
+parse_time(const char *opt, const char *s)
+{
+	struct aq_time t;
+
+	if (aq_time_parse(s, strlen(s), &t) != AQ_OK)
+		cli_usage_error("%s: '%s' is not a date or time (2025-01-31, 2025-01-31T12:00:00Z)",
+		    opt, s);
+	/* a time without a zone is UTC here (the API would read it as local) */
+	return t.usec;
+}
+
+/* Read the key: the first line of path, trailing white space removed. */
+static char *
+read_key_file(const char *path)
+{
+	char buf[1024], *k;
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		cli_err(EX_NOINPUT, "%s", path);
+	if (fgets(buf, sizeof buf, fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	if (n == 0)
+		cli_errx(EX_CONFIG, "%s: no API key in the file", path);
+	k = cli_xstrdup(buf);
+	memset(buf, 0, sizeof buf);
+	return k;
+}
+
+static int
+loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
+	    strncmp(h, "[::1]", 5) == 0;
+}
+
+/* ---- sensor lists ---- */
+
+/* Sensor ids from aq-fetch locations output or aq-dims sensor rows. */
+static size_t
+read_sensors(const char *path, int64_t **out)
+{
+	struct aq_reader *rd = aq_reader_new();
+	const struct aq_value *rec, *s;
+	struct map seen = {0};
+	char errbuf[512];
+	size_t n = 0, cap = 64;
+	int64_t *v = cli_xmalloc(cap * sizeof *v), id;
+	int fd, rc, isnew;
+
+	if (rd == NULL)
+		cli_errx(EX_OSERR, "out of memory");
+	aq_reader_set_errbuf(rd, errbuf, sizeof errbuf);
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		cli_err(EX_NOINPUT, "%s", path);
+	if (aq_reader_open(rd, fd, path) != AQ_OK)
+		cli_errx(EX_IOERR, "%s", errbuf);
+	while ((rc = aq_reader_next(rd, &rec)) == AQ_OK) {
+		const struct aq_value *list = aq_value_get(rec, "sensors");
+		int found = 0;
+
+		if (aq_value_type(list) == AQ_ARRAY) {
+			for (s = aq_value_first(list); s != NULL; s = aq_value_next(s))
+				if (aq_value_int64(aq_value_get(s, "id"), &id) == AQ_OK && id > 0) {
+					(void)map_get(&seen, id, &isnew);
+					if (isnew) {
+						if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
+							cli_errx(EX_OSERR, "out of memory");
+						v[n++] = id;
+					}
+				}
+			found = 1;
+		} else if (aq_value_int64(aq_value_get(rec, "id"), &id) == AQ_OK && id > 0 &&
+		    (aq_value_get(rec, "location_id") != NULL || aq_value_get(rec, "parameter_id") != NULL)) {
+			(void)map_get(&seen, id, &isnew);
+			if (isnew) {
+				if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
+					cli_errx(EX_OSERR, "out of memory");
+				v[n++] = id;
+			}
+			found = 1;
+		}
+		if (!found)
+			cli_errx(EX_DATAERR, "%s:%ld: neither a location with sensors nor a sensor row",
+			    aq_reader_name(rd), aq_reader_line(rd));
+	}
+	if (rc != AQ_EOF)
+		cli_errx(rc == AQ_EJSON ? EX_DATAERR : EX_IOERR, "%s", errbuf);
+	aq_reader_free(rd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	map_free(&seen);
+	*out = v;
+	return n;
+}
+
+/* ---- time windows ---- */
+
+#define DAY_US INT64_C(86400000000)
+
+/* Days since 1970-01-01 of y-m-1 (Howard Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int m)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The start of the month after the one holding us. */
+static int64_t
+next_month(int64_t us)
+{
+	char t[AQ_TIME_BUFSZ];
+	int y, m;
+
+	if (aq_time_format(us - us % 1000000, t, sizeof t) == 0 || sscanf(t, "%4d-%2d", &y, &m) != 2)
+		return us + 31 * DAY_US;
+	if (++m > 12)
+		m = 1, y++;
+	return days_from_civil(y, m) * DAY_US;
+}
+
+/* ---- main ---- */
+
+enum {
+	O_BASE = 256, O_KEYFILE, O_APIKEY, O_ISO, O_COUNTRIES, O_PARAMETERS, O_PARAMETER,
+	O_LOCATION, O_SENSOR, O_SENSORS_FROM, O_FROM, O_TO, O_LIMIT, O_RATE_MIN, O_RATE_HOUR,
+	O_FOLLOW, O_INTERVAL, O_INSECURE, O_RETRIES, O_TIMEOUT, O_DTMIN
+};
+
+struct opts {
+	const char *base, *keyfile, *iso, *countries, *parameters, *parameter, *location;
+	const char *sensor, *sensors_from, *dtmin;
+	int64_t from, to;
+	int has_from, has_to, follow, insecure, verbose, quiet;
+	unsigned long limit, rate_min, rate_hour, jobs, retries;
+	double interval, timeout;
+};
+
+static const char *const list_kinds[] = {"countries", "parameters", "locations", "providers",
+	"owners", "instruments", "manufacturers", "licenses", NULL};
+static const char *const series_kinds[] = {"measurements", "hours", "days", "years", NULL};
+
+static int
+in(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which of the filters --iso, --countries, --parameters a list kind takes. */
+static void
+check_filters(const char *kind, const struct opts *o)
+{
+	int iso = 0, countries = 0, parameters = 0;
+
+	if (strcmp(kind, "locations") == 0 || strcmp(kind, "providers") == 0)
+		iso = countries = parameters = 1;
+	else if (strcmp(kind, "parameters") == 0)
+		iso = countries = 1;
+	else if (strcmp(kind, "countries") == 0)
+		parameters = 1;
+	if (o->iso && !iso)
+		cli_usage_error("%s takes no --iso", kind);
+	if (o->countries && !countries)
+		cli_usage_error("%s takes no --countries", kind);
+	if (o->parameters && !parameters)
+		cli_usage_error("%s takes no --parameters", kind);
+	if (o->iso && o->countries)
+		cli_usage_error("--iso and --countries cannot go together (the API refuses both)");
+}
+
+/* A "name=value" string that lives until exit. */
+static const char *
+nv(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *s = cli_xmalloc(n);
+
+	snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+static void
+add(struct aq_client *c, const char *path, const char *const *params, struct ctx *cx,
+    const char *errbuf)
+{
+	if (aq_client_add(c, path, params, cx) != AQ_OK)
+		cli_usage_error("%s", errbuf);
+}
+
+/* Queue the latest walks; a plain latest first lists the parameters. */
+static int
+queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const char *errbuf,
+    struct ctx **ctxs, size_t *nctx)
+{
+	const char *params[2] = {NULL, NULL};
+	char path[64];
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+
+	if (o->dtmin != NULL)
+		params[0] = nv("datetime_min", o->dtmin);
+	if (o->location != NULL) {
+		snprintf(path, sizeof path, "/locations/%s/latest", o->location);
+		add(c, path, params, NULL, errbuf);
+		return AQ_OK;
+	}
+	if (o->parameter != NULL)
+		n = parse_ids("--parameter", o->parameter, &ids);
+	else {
+		struct map m = {0};
+		int rc;
+
+		/* every parameter: one walk per parameter, the fewest requests */
+		r->collect = &m;
+		add(c, "/parameters", NULL, NULL, errbuf);
+		rc = aq_client_run(c, on_record, r);
+		r->collect = NULL;
+		if (rc != AQ_OK) {
+			map_free(&m);
+			return rc;
+		}
+		ids = cli_xmalloc((m.n + 1) * sizeof *ids);
+		for (i = 0; i < m.cap; i++)
+			if (m.keys[i] != 0)
+				ids[n++] = m.keys[i];
+		map_free(&m);
+		/* in id order, so that runs compare */
+		for (i = 1; i < n; i++) {
+			int64_t x = ids[i];
+			size_t j = i;
+
+			for (; j > 0 && ids[j - 1] > x; j--)
+				ids[j] = ids[j - 1];
+			ids[j] = x;
+		}
+	}
+	free(*ctxs);
+	*ctxs = cli_xmalloc((n + 1) * sizeof **ctxs);
+	*nctx = n;
+	for (i = 0; i < n; i++) {
+		(*ctxs)[i].key = "parametersId";
+		(*ctxs)[i].id = ids[i];
+		snprintf(path, sizeof path, "/parameters/%lld/latest", (long long)ids[i]);
+		add(c, path, params, &(*ctxs)[i], errbuf);
+	}
+	free(ids);
+	return AQ_OK;
+}
+
+static void CLI_DEAD
+fail(const struct aq_client *c, int rc, const char *errbuf)
+{
+	(void)c;
+	cli_progress_done();
+	if (rc == AQ_ECANCELED && cli_signalled)
+		cli_errx(EX_TEMPFAIL, "interrupted");
+	cli_errx(cli_status(rc), "%s", errbuf);
+}
+
+static void
+sleep_for(double seconds)
+{
+	double end = cli_now() + seconds;
+
+	while (!cli_signalled && cli_now() < end) {
+		struct timespec ts;
+		double left = end - cli_now();
+
+		if (left > 0.2)
+			left = 0.2;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int
+follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
+{
+	struct ctx *ctxs = NULL;
+	size_t nctx = 0;
+	unsigned failures = 0;
+	double wait;
+	int rc = AQ_OK;
+
+	r->follow = 1;
+	while (!cli_signalled) {
+		rc = queue_latest(c, r, o, errbuf, &ctxs, &nctx);
+		if (rc == AQ_OK)
+			rc = aq_client_run(c, on_record, r);
+		fflush(stdout);
+		if (cli_signalled)
+			break;
+		if (rc == AQ_EAUTH || rc == AQ_ENOTFOUND || rc == AQ_EHTTP || rc == AQ_ESTATE ||
+		    rc == AQ_EINVAL || rc == AQ_ENOMEM)
+			break;	/* not transient: waiting will not help */
+		if (rc != AQ_OK) {
+			failures++;
+			wait = o->interval;
+			if (failures < 10 && (double)(5u << failures) < wait)
+				wait = (double)(5u << failures);
+			cli_progress_done();
+			cli_warnx("%s; trying again in %.0f s", errbuf, wait);
+		} else {
+			failures = 0;
+			wait = o->interval;
+			if (r->verbose)
+				cli_warnx("%lu new readings so far (%lu unchanged); next poll in %.0f s",
+				    r->written, r->skipped, wait);
+		}
+		sleep_for(wait);
+	}
+	free(ctxs);
+	if (cli_signalled) {
+		cli_progress_done();
+		return EX_OK;
+	}
+	fail(c, rc, errbuf);
+}
+
+/* One option; shared by the options before and after the kind. */
+static void
+option(int ch, struct opts *o)
+{
+	switch (ch) {
+	case 'h':
+		usage(0);
+	case 'V':
+		cli_version();
+		exit(0);
+	case 'v':
+		o->verbose = 1;
+		break;
+	case 'q':
+		o->quiet = 1;
+		break;
+	case 'j':
+		o->jobs = cli_uint("-j", optarg, 1, 64);
+		break;
+	case O_BASE:
+		o->base = optarg;
+		break;
+	case O_KEYFILE:
+		o->keyfile = optarg;
+		break;
+	case O_APIKEY:
+		cli_usage_error("a key is never taken on the command line, where other users "
+				"can see it: set OPENAQ_API_KEY or use --api-key-file");
+	case O_ISO:
+		if (strlen(optarg) != 2 || !((optarg[0] | 32) >= 'a' && (optarg[0] | 32) <= 'z' &&
+		    (optarg[1] | 32) >= 'a' && (optarg[1] | 32) <= 'z'))
+			cli_usage_error("--iso: '%s' is not a two-letter country code", optarg);
+		o->iso = optarg;
+		break;
+	case O_COUNTRIES:
+		o->countries = optarg;
+		break;
+	case O_PARAMETERS:
+		o->parameters = optarg;
+		break;
+	case O_PARAMETER:
+		o->parameter = optarg;
+		break;
+	case O_LOCATION:
+		o->location = optarg;
+		break;
+	case O_SENSOR:
+		o->sensor = optarg;
+		break;
+	case O_SENSORS_FROM:
+		o->sensors_from = optarg;
+		break;
+	case O_FROM:
+		o->from = parse_time("--from", optarg);
+		o->has_from = 1;
+		break;
+	case O_TO:
+		o->to = parse_time("--to", optarg);
+		o->has_to = 1;
+		break;
+	case O_DTMIN: {
+		/* sent in UTC with Z: the API reads a bare time as station-local */
+		static char t[AQ_TIME_BUFSZ];
+
+		aq_time_format(parse_time("--datetime-min", optarg), t, sizeof t);
+		o->dtmin = t;
+		break;
+	}
+	case O_LIMIT:
+		o->limit = cli_uint("--limit", optarg, 1, 1000);
+		break;
+	case O_RATE_MIN:
+		o->rate_min = cli_uint("--rate-minute", optarg, 1, 1000000);
+		break;
+	case O_RATE_HOUR:
+		o->rate_hour = cli_uint("--rate-hour", optarg, 1, 100000000);
+		break;
+	case O_FOLLOW:
+		o->follow = 1;
+		break;
+	case O_INTERVAL:
+		o->interval = cli_duration("--interval", optarg);
+		if (o->interval < 1)
+			cli_usage_error("--interval: at least 1 s");
+		break;
+	case O_INSECURE:
+		o->insecure = 1;
+		break;
+	case O_RETRIES:
+		o->retries = cli_uint("--retries", optarg, 0, 100);
+		break;
+	case O_TIMEOUT:
+		o->timeout = cli_duration("--timeout", optarg);
+		if (o->timeout <= 0)
+			cli_usage_error("--timeout: must be more than 0");
+		break;
+	default:
+		usage(EX_USAGE);
+	}
 }
 
 int
@@ -28,24 +683,262 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"base-url", required_argument, NULL, O_BASE},
+		{"api-key-file", required_argument, NULL, O_KEYFILE},
+		{"api-key", required_argument, NULL, O_APIKEY},
+		{"key", required_argument, NULL, O_APIKEY},
+		{"iso", required_argument, NULL, O_ISO},
+		{"countries", required_argument, NULL, O_COUNTRIES},
+		{"parameters", required_argument, NULL, O_PARAMETERS},
+		{"parameter", required_argument, NULL, O_PARAMETER},
+		{"location", required_argument, NULL, O_LOCATION},
+		{"sensor", required_argument, NULL, O_SENSOR},
+		{"sensors", required_argument, NULL, O_SENSOR},
+		{"sensors-from", required_argument, NULL, O_SENSORS_FROM},
+		{"from", required_argument, NULL, O_FROM},
+		{"to", required_argument, NULL, O_TO},
+		{"datetime-min", required_argument, NULL, O_DTMIN},
+		{"limit", required_argument, NULL, O_LIMIT},
+		{"rate-minute", required_argument, NULL, O_RATE_MIN},
+		{"rate-hour", required_argument, NULL, O_RATE_HOUR},
+		{"follow", no_argument, NULL, O_FOLLOW},
+		{"interval", required_argument, NULL, O_INTERVAL},
+		{"insecure", no_argument, NULL, O_INSECURE},
+		{"retries", required_argument, NULL, O_RETRIES},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
-	int ch;
+	struct opts o;
+	struct run r;
+	struct aq_client *c;
+	struct ctx *ctxs = NULL;
+	char errbuf[1024], *key = NULL;
+	const char *kind, *env;
+	size_t nctx = 0, i;
+	int ch, rc;
 
 	cli_init("aq-fetch");
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-		case 'V':
-			cli_version();
-			return 0;
-		default:
-			usage(EX_USAGE);
-		}
-	}
+	memset(&o, 0, sizeof o);
+	memset(&r, 0, sizeof r);
+	o.limit = 1000;
+	o.rate_min = 60;
+	o.rate_hour = 2000;
+	o.jobs = 1;
+	o.retries = 6;
+	o.interval = 900;
+	o.timeout = 60;
+	while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1)
+		option(ch, &o);
 	argc -= optind;
 	argv += optind;
+	if (argc < 1)
+		usage(EX_USAGE);
+	kind = argv[0];
+	/* options may also follow the kind: aq-fetch latest --parameter 2 */
+	if (argc > 1 && argv[1][0] == '-' && strcmp(kind, "get") != 0) {
+		optind = 1;
+		while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1)
+			option(ch, &o);
+		argv += optind;
+		argc -= optind;
+		if (argc > 0)
+			cli_usage_error("'%s': unexpected argument", argv[0]);
+	} else {
+		argv++;
+		argc--;
+	}
 
-	cli_errx(EX_SOFTWARE, "not implemented yet in this version");
+	/* what to fetch: check it all before the first request */
+	if (!in(kind, list_kinds) && !in(kind, series_kinds) && strcmp(kind, "latest") != 0 &&
+	    strcmp(kind, "sensors") != 0 && strcmp(kind, "get") != 0)
+		cli_usage_error("'%s': unknown kind of record", kind);
+	if (strcmp(kind, "get") != 0 && argc > 0)
+		cli_usage_error("'%s': unexpected argument", argv[0]);
+	if (o.follow && strcmp(kind, "latest") != 0)
+		cli_usage_error("--follow works with latest only");
+	if (in(kind, list_kinds))
+		check_filters(kind, &o);
+	else if (o.iso || o.countries || o.parameters)
+		cli_usage_error("%s takes no --iso, --countries or --parameters", kind);
+	if (strcmp(kind, "latest") == 0 && o.parameter && o.location)
+		cli_usage_error("latest takes --parameter or --location, not both");
+	if (o.parameter && strcmp(kind, "latest") != 0)
+		cli_usage_error("--parameter is for latest; lists take --parameters");
+	if (o.location && strcmp(kind, "latest") != 0 && strcmp(kind, "sensors") != 0)
+		cli_usage_error("--location is for latest and sensors");
+	if (strcmp(kind, "sensors") == 0 && o.location == NULL)
+		cli_usage_error("sensors needs --location ID (the API has no list of all sensors)");
+	if (o.location) {
+		int64_t *ids;
+
+		if (parse_ids("--location", o.location, &ids) != 1)
+			cli_usage_error("--location takes one id");
+		free(ids);
+	}
+	if (in(kind, series_kinds)) {
+		if ((o.sensor == NULL) == (o.sensors_from == NULL))
+			cli_usage_error("%s needs --sensor ID or --sensors-from FILE", kind);
+		if (!o.has_from)
+			cli_usage_error("%s needs --from TIME (the API starts at the oldest data "
+					"otherwise)", kind);
+		if (!o.has_to) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			o.to = (int64_t)ts.tv_sec * 1000000;
+		}
+		if (o.to <= o.from)
+			cli_usage_error("--to must be after --from");
+	} else if (o.sensor || o.sensors_from || o.has_from || o.has_to)
+		cli_usage_error("--sensor, --sensors-from, --from and --to are for "
+				"measurements, hours, days and years");
+	if (o.dtmin && strcmp(kind, "latest") != 0)
+		cli_usage_error("--datetime-min is for latest");
+	if (strcmp(kind, "get") == 0 && argc < 1)
+		cli_usage_error("get needs a path, e.g. get /v3/locations/2178");
+
+	/* the key: environment or file, never argv */
+	if (o.keyfile != NULL)
+		key = read_key_file(o.keyfile);
+	else if ((env = getenv("OPENAQ_API_KEY")) != NULL && *env)
+		key = cli_xstrdup(env);
+	else
+		cli_errx(EX_NOPERM, "no API key: set OPENAQ_API_KEY or use --api-key-file "
+				    "(register at https://explore.openaq.org/register)");
+	if (o.base == NULL && (env = getenv("OPENAQ_BASE_URL")) != NULL && *env)
+		o.base = env;
+
+	if ((c = aq_client_new()) == NULL)
+		cli_errx(EX_OSERR, "cannot start the HTTP client");
+	aq_client_set_errbuf(c, errbuf, sizeof errbuf);
+	if (o.base != NULL && aq_client_set_base_url(c, o.base) != AQ_OK)
+		cli_usage_error("--base-url: %s", errbuf);
+	if (o.base != NULL && strncmp(o.base, "http://", 7) == 0 && !loopback(o.base))
+		cli_warnx("warning: %s is plain http: the key and the data travel unencrypted", o.base);
+	if (o.insecure)
+		cli_warnx("warning: --insecure: TLS certificates are not verified (test servers only)");
+	if (aq_client_set_key(c, key) != AQ_OK)
+		cli_errx(EX_CONFIG, "%s", errbuf);
+	memset(key, 0, strlen(key));
+	free(key);
+	if ((env = getenv("AQ_RATE_WINDOW")) != NULL && *env &&
+	    aq_client_set_rate_window(c, cli_duration("AQ_RATE_WINDOW", env)) != AQ_OK)
+		cli_usage_error("AQ_RATE_WINDOW: %s", errbuf);
+	if ((env = getenv("AQ_BACKOFF")) != NULL && *env) {
+		double b = cli_duration("AQ_BACKOFF", env);
+
+		(void)aq_client_set_backoff(c, b, b * 8 > 30 ? b * 8 : 30);
+	}
+	aq_client_set_user_agent(c, "aq-fetch/" PACKAGE_VERSION " (libopenaq)");
+	if (aq_client_set_rate(c, (unsigned)o.rate_min, (unsigned)o.rate_hour) != AQ_OK ||
+	    aq_client_set_jobs(c, (unsigned)o.jobs) != AQ_OK ||
+	    aq_client_set_page_size(c, (unsigned)o.limit) != AQ_OK ||
+	    aq_client_set_retries(c, (unsigned)o.retries) != AQ_OK ||
+	    aq_client_set_timeout(c, o.timeout < 10 ? o.timeout : 10, o.timeout) != AQ_OK)
+		cli_usage_error("%s", errbuf);
+	aq_client_set_insecure(c, o.insecure);
+	r.verbose = o.verbose;
+	r.quiet = o.quiet;
+	aq_client_set_log(c, on_log, &r);
+	cli_catch_signals();
+	aq_client_set_cancel(c, cancelled, NULL);
+	if ((r.w = aq_writer_new(stdout)) == NULL)
+		cli_errx(EX_OSERR, "out of memory");
+
+	if (in(kind, list_kinds)) {
+		const char *params[4] = {NULL};
+		int np = 0;
+		char path[32];
+
+		if (o.iso)
+			params[np++] = nv("iso", o.iso);
+		if (o.countries) {
+			int64_t *ids;
+
+			free((parse_ids("--countries", o.countries, &ids), ids));
+			params[np++] = nv("countries_id", o.countries);
+		}
+		if (o.parameters) {
+			int64_t *ids;
+
+			free((parse_ids("--parameters", o.parameters, &ids), ids));
+			params[np++] = nv("parameters_id", o.parameters);
+		}
+		snprintf(path, sizeof path, "/%s", kind);
+		add(c, path, params, NULL, errbuf);
+	} else if (strcmp(kind, "sensors") == 0) {
+		char path[64];
+
+		ctxs = cli_xmalloc(sizeof *ctxs);
+		ctxs->key = "locationsId";
+		ctxs->id = strtoll(o.location, NULL, 10);
+		snprintf(path, sizeof path, "/locations/%s/sensors", o.location);
+		add(c, path, NULL, ctxs, errbuf);
+	} else if (strcmp(kind, "get") == 0) {
+		argv[argc] = NULL;
+		add(c, argv[0], (const char *const *)argv + 1, NULL, errbuf);
+	} else if (strcmp(kind, "latest") == 0) {
+		if (o.follow) {
+			rc = follow(c, &r, &o, errbuf);
+			goto done;
+		}
+		if ((rc = queue_latest(c, &r, &o, errbuf, &ctxs, &nctx)) != AQ_OK)
+			fail(c, rc, errbuf);
+	} else {
+		int64_t *ids, t, end;
+		size_t n;
+		int family = strcmp(kind, "days") == 0 || strcmp(kind, "years") == 0 ?
+		    AQ_WINDOW_DATE : AQ_WINDOW_DATETIME;
+
+		n = o.sensor ? parse_ids("--sensor", o.sensor, &ids) : read_sensors(o.sensors_from, &ids);
+		ctxs = cli_xmalloc((n + 1) * sizeof *ctxs);
+		for (i = 0; i < n; i++) {
+			char path[64];
+
+			ctxs[i].key = "sensorsId";
+			ctxs[i].id = ids[i];
+			snprintf(path, sizeof path, "/sensors/%lld/%s", (long long)ids[i], kind);
+			/* a month at a time: the API times out (408) on wide windows */
+			for (t = o.from; t < o.to; t = end) {
+				end = next_month(t);
+				if (family == AQ_WINDOW_DATE) {
+					/* inclusive dates: up to the month's last day */
+					if (end - DAY_US >= o.to)
+						end = o.to + DAY_US;
+					if (aq_client_add_window(c, path, NULL, family, t, end - DAY_US,
+						&ctxs[i]) != AQ_OK)
+						cli_usage_error("%s", errbuf);
+				} else {
+					if (end > o.to)
+						end = o.to;
+					if (aq_client_add_window(c, path, NULL, family, t, end, &ctxs[i]) != AQ_OK)
+						cli_usage_error("%s", errbuf);
+				}
+			}
+		}
+		free(ids);
+	}
+	rc = aq_client_run(c, on_record, &r);
+	if (rc != AQ_OK) {
+		fflush(stdout);
+		fail(c, rc, errbuf);
+	}
+	rc = EX_OK;
+done:
+	cli_progress_done();
+	if (o.verbose)
+		cli_warnx("%lu records, %llu requests (%llu retries, %llu rate limited)", r.written,
+		    (unsigned long long)aq_client_count(c, AQ_CLIENT_REQUESTS),
+		    (unsigned long long)aq_client_count(c, AQ_CLIENT_RETRIES),
+		    (unsigned long long)aq_client_count(c, AQ_CLIENT_RATELIMITED));
+	if (aq_writer_flush(r.w) != AQ_OK || fflush(stdout) != 0)
+		cli_err(EX_IOERR, "write error");
+	aq_writer_free(r.w);
+	aq_client_free(c);
+	free(ctxs);
+	map_free(&r.seen);
+	return rc;
 }

@@ -131,4 +131,7 @@ struct aqi_migration {
 /* Ordered by version; ends with {0, NULL, NULL}. */
 extern const struct aqi_migration aqi_migrations[];
 
+/* SHA-256 of len bytes (lib/sha256.c). */
+void aqi_sha256(const void *data, size_t len, unsigned char out[32]);
+
 #endif /* AQ_INT_H */

@@ -374,6 +374,161 @@ int aq_loader_flush(struct aq_loader *l);
 /* A counter (enum aq_load_counter) over the committed batches. */
 uint64_t aq_loader_count(const struct aq_loader *l, int counter);
 
+/* ------------------------------------------------------------------ */
+/* Rate limiter                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A request budget shared by every process that uses the same API key:
+ * at most per_minute requests in any window of one "minute" and at most
+ * per_hour in any window of sixty of them, counted in a small state file
+ * that every user locks (fcntl) for each decision.  The file is named by
+ * a SHA-256 hash of the key, never by the key.  The server's own view
+ * (x-ratelimit-remaining and x-ratelimit-reset) and its 429 answers
+ * tighten the budget further.
+ *
+ * Times are seconds since the epoch on the caller's clock (the real
+ * clock in the tools; unit tests pass their own).  All processes sharing
+ * a file must use the same clock.
+ */
+struct aq_limiter;
+struct aq_limiter *aq_limiter_new(void);
+void aq_limiter_free(struct aq_limiter *l);
+void aq_limiter_set_errbuf(struct aq_limiter *l, char *buf, size_t size);
+/*
+ * The length of the "minute" in seconds (default 60).  Only tests change
+ * it, to scale time down against a fake server with a short window.
+ */
+int aq_limiter_set_window(struct aq_limiter *l, double seconds);
+/*
+ * Open (create) the state file for key in dir.  dir NULL means
+ * $AQ_STATE_DIR, else $XDG_RUNTIME_DIR/openaq, else $TMPDIR/openaq-UID
+ * (created mode 0700; a directory owned by someone else is refused).
+ * dir "" keeps the state in this process only.  per_minute and per_hour
+ * must be at least 1.  AQ_ESTATE if the file cannot be used.
+ */
+int aq_limiter_open(struct aq_limiter *l, const char *dir, const char *key,
+    unsigned per_minute, unsigned per_hour);
+/* The state file's path ("" when the state is private). */
+const char *aq_limiter_path(const struct aq_limiter *l);
+/*
+ * Ask for one request at time now.  AQ_OK and *wait 0: the request is
+ * counted, send it.  AQ_OK and *wait > 0: nothing is counted, ask again
+ * in *wait seconds.  *why (if not NULL) names the budget that is spent:
+ * "minute", "hour" or "server".
+ */
+int aq_limiter_acquire(struct aq_limiter *l, double now, double *wait, const char **why);
+/*
+ * What the server said in its x-ratelimit-remaining and -reset headers
+ * (pass -1 for a header that was absent or not a number).
+ */
+int aq_limiter_update(struct aq_limiter *l, double now, long remaining, long reset);
+/* The server answered 429: nobody sends before now + seconds. */
+int aq_limiter_block(struct aq_limiter *l, double now, double seconds);
+/* Requests counted in the last minute and the last hour, at time now. */
+int aq_limiter_usage(struct aq_limiter *l, double now, unsigned *minute, unsigned *hour);
+
+/* ------------------------------------------------------------------ */
+/* OpenAQ API client                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Walks paged OpenAQ v3 endpoints: page 1, 2, ... until a page holds
+ * fewer than limit results (meta.found is never trusted), several walks
+ * in flight at once (curl multi, reused connections, gzip), every request
+ * first counted by the shared rate limiter.  408, 429, 5xx, resets,
+ * truncated bodies and timeouts are retried with exponential backoff and
+ * jitter; 401, 403, 404, 410 and 422 are not.  A page is handed over only
+ * once it arrived whole and parsed, so a failed page is fetched again and
+ * delivered once.
+ */
+struct aq_client;
+struct aq_client *aq_client_new(void);
+/* Frees the client; the key's memory is wiped. */
+void aq_client_free(struct aq_client *c);
+void aq_client_set_errbuf(struct aq_client *c, char *buf, size_t size);
+/* Default "https://api.openaq.org/v3"; a trailing slash is dropped. */
+int aq_client_set_base_url(struct aq_client *c, const char *url);
+/* The API key, sent only in the X-API-Key header; copied. */
+int aq_client_set_key(struct aq_client *c, const char *key);
+/* Default "libopenaq/VERSION". */
+int aq_client_set_user_agent(struct aq_client *c, const char *ua);
+/* Budgets (defaults 60 and 2000), the state directory (see aq_limiter_open)
+ * and the window scale (aq_limiter_set_window); applied at the first run. */
+int aq_client_set_rate(struct aq_client *c, unsigned per_minute, unsigned per_hour);
+int aq_client_set_state_dir(struct aq_client *c, const char *dir);
+int aq_client_set_rate_window(struct aq_client *c, double seconds);
+/* Requests in flight at once (default 1, at most 64). */
+int aq_client_set_jobs(struct aq_client *c, unsigned n);
+/* Page size sent as limit (default 1000, at most 1000). */
+int aq_client_set_page_size(struct aq_client *c, unsigned n);
+/* Attempts after the first for one page (default 6); 429s are counted
+ * apart (up to 20 in a row). */
+int aq_client_set_retries(struct aq_client *c, unsigned n);
+/* Seconds before the first retry (default 0.5), doubled each retry up to
+ * max (default 30), with jitter. */
+int aq_client_set_backoff(struct aq_client *c, double first, double max);
+/* Seconds: connect timeout and whole-request timeout (defaults 10, 60). */
+int aq_client_set_timeout(struct aq_client *c, double connect, double total);
+/* Turn off TLS certificate verification (test servers only). */
+int aq_client_set_insecure(struct aq_client *c, int insecure);
+/*
+ * fn(arg, line) receives one line per request and per wait, e.g.
+ * "GET /v3/locations?limit=1000&page=2 200 41 ms 1000 results".  Lines
+ * never hold the key.
+ */
+void aq_client_set_log(struct aq_client *c, void (*fn)(void *arg, const char *line), void *arg);
+/* fn(arg) is polled while waiting; non-zero stops the run (AQ_ECANCELED). */
+void aq_client_set_cancel(struct aq_client *c, int (*fn)(void *arg), void *arg);
+/*
+ * Check a query parameter name: AQ_EINVAL (detail: why) unless it is
+ * snake_case (the API silently ignores any other name).
+ */
+int aq_client_check_param(struct aq_client *c, const char *name);
+
+/* Window parameter families for aq_client_add_window(). */
+enum aq_window {
+	AQ_WINDOW_DATETIME = 1,	/* datetime_from (exclusive), datetime_to (inclusive) */
+	AQ_WINDOW_DATE = 2	/* date_from, date_to (inclusive dates) */
+};
+/*
+ * Queue a walk of path (relative to the base URL, e.g. "/locations" or
+ * "/v3/locations"; the "/v3" is never doubled).  params is NULL or a
+ * NULL-terminated array of "name=value" strings, URL-encoded here; limit
+ * and page are added unless params holds them (a given page means that
+ * one page only).  tag is handed back with each record.
+ */
+int aq_client_add(struct aq_client *c, const char *path, const char *const *params, void *tag);
+/*
+ * The same over a time window [from, to] (microseconds since the epoch),
+ * sent in UTC with "Z" in the given family.  When the server answers 408
+ * to the first page, the window is cut in two and each half walked in
+ * turn (down to one hour, or one day for dates).
+ */
+int aq_client_add_window(struct aq_client *c, const char *path, const char *const *params,
+    int family, int64_t from, int64_t to, void *tag);
+/*
+ * Run every queued walk.  fn(arg, tag, rec) receives each element of each
+ * page's results, in order within a walk; it returns 0 to go on, non-zero
+ * to stop (AQ_ECANCELED).  Walks still queued after a failure are dropped.
+ * Returns AQ_OK, or AQ_EAUTH (401/403), AQ_ENOTFOUND (404), AQ_EHTTP
+ * (other 4xx), AQ_ERATELIMIT, AQ_ESERVER, AQ_ETIMEOUT, AQ_ETRANSPORT
+ * (retries spent), AQ_EPROTO (bodies that never parsed), AQ_ESTATE; the
+ * detail says which request (path and query, never the key) and the API's
+ * own error text.
+ */
+int aq_client_run(struct aq_client *c,
+    int (*fn)(void *arg, void *tag, const struct aq_value *rec), void *arg);
+/* Counters since the client was made. */
+enum aq_client_counter {
+	AQ_CLIENT_REQUESTS = 0,	/* requests sent */
+	AQ_CLIENT_RETRIES,	/* requests that were retries */
+	AQ_CLIENT_RATELIMITED,	/* 429 answers */
+	AQ_CLIENT_RECORDS,	/* records handed over */
+	AQ_CLIENT_WAITS		/* times the limiter made a request wait */
+};
+uint64_t aq_client_count(const struct aq_client *c, int counter);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,1157 @@
+/*
+ * client.c: the OpenAQ v3 API client.
+ *
+ * A walk is one paged query: page 1, 2, ... until a page holds fewer than
+ * limit results.  Up to "jobs" walks are active at once, each either in
+ * flight (a curl easy handle in one multi handle, so connections are
+ * reused) or waiting out a backoff; the rest wait in a FIFO queue, so with
+ * one job the output keeps the order of the walks.  Every request is first
+ * counted by the shared rate limiter.  A page's records are handed over
+ * only when the whole body arrived and parsed, so a page that failed
+ * halfway is fetched again and delivered once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <yajl/yajl_parse.h>
+
+#include "aq-int.h"
+
+#define MAX_JOBS 64
+#define MAX_BODY (256u << 20)	/* a page of 1000 records is about 1 MB */
+#define MAX_429 20		/* 429s in a row before giving up */
+
+struct walk {
+	struct walk *next;
+	char *path;		/* relative to the base URL, "/locations" */
+	char *query;		/* encoded fixed parameters, "" or "a=b&c=d" */
+	int family;		/* 0 or enum aq_window */
+	int64_t from, to;
+	int fixed_limit, fixed_page;
+	unsigned limit;
+	long page;
+	void *tag;
+};
+
+struct slot {
+	struct walk *w;		/* NULL: free */
+	CURL *easy;
+	int inflight;
+	double not_before;	/* monotonic; when a waiting walk may go */
+	unsigned attempts;	/* failures of this page */
+	unsigned rl_attempts;	/* 429s in a row */
+	struct aq_buf body;
+	long remaining, reset;	/* x-ratelimit-* of this response, -1: absent */
+	double started;
+	char url[8192];
+	char cerr[CURL_ERROR_SIZE];
+};
+
+struct aq_client {
+	struct aqi_errbuf err;
+	char *base;		/* without a trailing slash */
+	const char *base_path;	/* the path part of base, "/v3" */
+	char *key;
+	char *ua;
+	char *state_dir;
+	int state_dir_set;
+	double rate_window;
+	unsigned per_minute, per_hour, jobs, page_size, retries;
+	double connect_timeout, timeout, backoff, backoff_max;
+	int insecure;
+	void (*log)(void *, const char *);
+	void *log_arg;
+	int (*cancel)(void *);
+	void *cancel_arg;
+
+	struct walk *head, *tail;
+	struct aq_limiter *lim;
+	char lim_err[512];
+	CURLM *multi;
+	struct curl_slist *headers;
+	struct slot *slots;
+	unsigned nslots;
+	uint64_t counts[5];
+	unsigned rng;
+};
+
+static int curl_users;
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+wipe(char *s)
+{
+	volatile char *p = s;
+
+	if (s == NULL)
+		return;
+	while (*p)
+		*p++ = 0;
+}
+
+static int
+set_str(struct aq_client *c, char **dst, const char *s)
+{
+	char *t = NULL;
+
+	if (s != NULL && (t = strdup(s)) == NULL)
+		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	free(*dst);
+	*dst = t;
+	return AQ_OK;
+}
+
+struct aq_client *
+aq_client_new(void)
+{
+	struct aq_client *c;
+
+	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	curl_users++;
+	c->per_minute = 60;
+	c->per_hour = 2000;
+	c->jobs = 1;
+	c->page_size = 1000;
+	c->retries = 6;
+	c->connect_timeout = 10;
+	c->timeout = 60;
+	c->backoff = 0.5;
+	c->backoff_max = 30;
+	c->rate_window = 60;
+	c->rng = (unsigned)(mono() * 1e6) ^ (unsigned)getpid() * 2654435761u;
+	if (aq_client_set_base_url(c, "https://api.openaq.org/v3") != AQ_OK ||
+	    aq_client_set_user_agent(c, "libopenaq/" PACKAGE_VERSION) != AQ_OK) {
+		aq_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+free_walk(struct walk *w)
+{
+	if (w == NULL)
+		return;
+	free(w->path);
+	free(w->query);
+	free(w);
+}
+
+static void
+drop_queue(struct aq_client *c)
+{
+	struct walk *w, *n;
+	unsigned i;
+
+	for (w = c->head; w != NULL; w = n) {
+		n = w->next;
+		free_walk(w);
+	}
+	c->head = c->tail = NULL;
+	for (i = 0; i < c->nslots; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (s->inflight) {
+			curl_multi_remove_handle(c->multi, s->easy);
+			s->inflight = 0;
+		}
+		free_walk(s->w);
+		s->w = NULL;
+	}
+}
+
+void
+aq_client_free(struct aq_client *c)
+{
+	unsigned i;
+
+	if (c == NULL)
+		return;
+	drop_queue(c);
+	for (i = 0; i < c->nslots; i++) {
+		if (c->slots[i].easy != NULL)
+			curl_easy_cleanup(c->slots[i].easy);
+		aq_buf_free(&c->slots[i].body);
+	}
+	free(c->slots);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	if (c->headers != NULL) {
+		struct curl_slist *h;
+
+		for (h = c->headers; h != NULL; h = h->next)
+			wipe(h->data);
+		curl_slist_free_all(c->headers);
+	}
+	aq_limiter_free(c->lim);
+	wipe(c->key);
+	free(c->key);
+	free(c->base);
+	free(c->ua);
+	free(c->state_dir);
+	free(c);
+	if (--curl_users == 0)
+		curl_global_cleanup();
+}
+
+void
+aq_client_set_errbuf(struct aq_client *c, char *buf, size_t size)
+{
+	c->err.buf = buf;
+	c->err.size = size;
+	if (buf != NULL && size > 0)
+		buf[0] = '\0';
+}
+
+int
+aq_client_set_base_url(struct aq_client *c, const char *url)
+{
+	const char *p;
+	size_t n;
+	int rc;
+
+	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return aqi_fail(&c->err, AQ_EINVAL, "the base URL must start with http:// or https://");
+	if ((rc = set_str(c, &c->base, url)) != AQ_OK)
+		return rc;
+	n = strlen(c->base);
+	while (n > 8 && c->base[n - 1] == '/')
+		c->base[--n] = '\0';
+	p = strstr(c->base, "://") + 3;
+	p = strchr(p, '/');
+	c->base_path = p != NULL ? p : "";
+	return AQ_OK;
+}
+
+int
+aq_client_set_key(struct aq_client *c, const char *key)
+{
+	if (key == NULL || *key == '\0' || strpbrk(key, "\r\n") != NULL)
+		return aqi_fail(&c->err, AQ_EINVAL, "the API key is empty or holds a line break");
+	if (c->key != NULL)
+		wipe(c->key);
+	return set_str(c, &c->key, key);
+}
+
+int
+aq_client_set_user_agent(struct aq_client *c, const char *ua)
+{
+	return set_str(c, &c->ua, ua);
+}
+
+int
+aq_client_set_rate(struct aq_client *c, unsigned per_minute, unsigned per_hour)
+{
+	if (per_minute < 1 || per_hour < 1)
+		return aqi_fail(&c->err, AQ_EINVAL, "the rate budgets must be at least 1");
+	c->per_minute = per_minute;
+	c->per_hour = per_hour;
+	return AQ_OK;
+}
+
+int
+aq_client_set_state_dir(struct aq_client *c, const char *dir)
+{
+	c->state_dir_set = 1;
+	return set_str(c, &c->state_dir, dir);
+}
+
+int
+aq_client_set_rate_window(struct aq_client *c, double seconds)
+{
+	if (!(seconds >= 0.06 && seconds <= 3600))
+		return aqi_fail(&c->err, AQ_EINVAL, "rate window %g s is out of range", seconds);
+	c->rate_window = seconds;
+	return AQ_OK;
+}
+
+int
+aq_client_set_jobs(struct aq_client *c, unsigned n)
+{
+	if (n < 1 || n > MAX_JOBS)
+		return aqi_fail(&c->err, AQ_EINVAL, "jobs must be 1 to %d", MAX_JOBS);
+	c->jobs = n;
+	return AQ_OK;
+}
+
+int
+aq_client_set_page_size(struct aq_client *c, unsigned n)
+{
+	if (n < 1 || n > 1000)
+		return aqi_fail(&c->err, AQ_EINVAL, "the page size must be 1 to 1000");
+	c->page_size = n;
+	return AQ_OK;
+}
+
+int
+aq_client_set_retries(struct aq_client *c, unsigned n)
+{
+	if (n > 100)
+		return aqi_fail(&c->err, AQ_EINVAL, "at most 100 retries");
+	c->retries = n;
+	return AQ_OK;
+}
+
+int
+aq_client_set_timeout(struct aq_client *c, double connect, double total)
+{
+	if (!(connect > 0 && total > 0 && connect <= 3600 && total <= 86400))
+		return aqi_fail(&c->err, AQ_EINVAL, "timeouts must be positive");
+	c->connect_timeout = connect;
+	c->timeout = total;
+	return AQ_OK;
+}
+
+int
+aq_client_set_backoff(struct aq_client *c, double first, double max)
+{
+	if (!(first >= 0 && max >= first && max <= 3600))
+		return aqi_fail(&c->err, AQ_EINVAL, "backoff must be 0 <= first <= max <= 3600");
+	c->backoff = first;
+	c->backoff_max = max;
+	return AQ_OK;
+}
+
+int
+aq_client_set_insecure(struct aq_client *c, int insecure)
+{
+	c->insecure = insecure != 0;
+	return AQ_OK;
+}
+
+void
+aq_client_set_log(struct aq_client *c, void (*fn)(void *, const char *), void *arg)
+{
+	c->log = fn;
+	c->log_arg = arg;
+}
+
+void
+aq_client_set_cancel(struct aq_client *c, int (*fn)(void *), void *arg)
+{
+	c->cancel = fn;
+	c->cancel_arg = arg;
+}
+
+uint64_t
+aq_client_count(const struct aq_client *c, int counter)
+{
+	if (counter < 0 || counter >= (int)(sizeof c->counts / sizeof c->counts[0]))
+		return 0;
+	return c->counts[counter];
+}
+
+static void
+logf_(struct aq_client *c, const char *fmt, ...) AQI_PRINTF(2, 3);
+
+static void
+logf_(struct aq_client *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (c->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	c->log(c->log_arg, line);
+}
+
+int
+aq_client_check_param(struct aq_client *c, const char *name)
+{
+	const char *p;
+
+	if (name == NULL || !(*name >= 'a' && *name <= 'z'))
+		return aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter name starts with a lower-case letter",
+		    name ? name : "");
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return aqi_fail(&c->err, AQ_EINVAL,
+			    "'%s': the API's parameter names are snake_case, and it silently "
+			    "ignores any other name", name);
+	return AQ_OK;
+}
+
+/* ---- queueing walks ---- */
+
+static int
+make_walk(struct aq_client *c, const char *path, const char *const *params, void *tag,
+    struct walk **out)
+{
+	struct aq_buf q = {0};
+	struct walk *w;
+	size_t i;
+	int rc = AQ_OK;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return aqi_fail(&c->err, AQ_EINVAL, "no path given");
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	w->limit = c->page_size;
+	w->page = 1;
+	w->tag = tag;
+	/* "/v3/x", "v3/x", "/x", "x": relative to a base that ends in /v3 */
+	while (*path == '/')
+		path++;
+	if (strcmp(c->base_path, "/v3") == 0 && strncmp(path, "v3", 2) == 0 &&
+	    (path[2] == '/' || path[2] == '\0')) {
+		path += 2;
+		while (*path == '/')
+			path++;
+	}
+	if (strpbrk(path, "?#") != NULL || strstr(path, "..") != NULL) {
+		free(w);
+		return aqi_fail(&c->err, AQ_EINVAL, "'%s': give query parameters as NAME=VALUE", path);
+	}
+	if ((w->path = malloc(strlen(path) + 2)) == NULL) {
+		free(w);
+		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	}
+	w->path[0] = '/';
+	strcpy(w->path + 1, path);
+	for (i = 0; params != NULL && params[i] != NULL; i++) {
+		const char *eq = strchr(params[i], '=');
+		char name[128], *v;
+		size_t n;
+
+		if (eq == NULL || (n = (size_t)(eq - params[i])) == 0 || n >= sizeof name) {
+			rc = aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter is NAME=VALUE", params[i]);
+			break;
+		}
+		memcpy(name, params[i], n);
+		name[n] = '\0';
+		if ((rc = aq_client_check_param(c, name)) != AQ_OK)
+			break;
+		if (strcmp(name, "limit") == 0) {
+			char *end;
+			unsigned long l = strtoul(eq + 1, &end, 10);
+
+			if (*end != '\0' || l < 1 || l > 1000) {
+				rc = aqi_fail(&c->err, AQ_EINVAL, "limit must be 1 to 1000");
+				break;
+			}
+			w->limit = (unsigned)l;
+			w->fixed_limit = 1;
+			continue;
+		}
+		if (strcmp(name, "page") == 0) {
+			char *end;
+			long pg = strtol(eq + 1, &end, 10);
+
+			if (*end != '\0' || pg < 1) {
+				rc = aqi_fail(&c->err, AQ_EINVAL, "page must be 1 or more");
+				break;
+			}
+			w->page = pg;
+			w->fixed_page = 1;
+			continue;
+		}
+		if ((v = curl_easy_escape(NULL, eq + 1, 0)) == NULL) {
+			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+			break;
+		}
+		/* commas separate list items; keep them readable */
+		rc = aq_buf_printf(&q, "%s%s=", q.len ? "&" : "", name);
+		for (char *p = v; rc == AQ_OK && *p; p++) {
+			if (strncmp(p, "%2C", 3) == 0) {
+				rc = aq_buf_puts(&q, ",");
+				p += 2;
+			} else
+				rc = aq_buf_append(&q, p, 1);
+		}
+		curl_free(v);
+		if (rc != AQ_OK) {
+			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (rc == AQ_OK && q.data == NULL && aq_buf_puts(&q, "") != AQ_OK)
+		rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	if (rc != AQ_OK) {
+		aq_buf_free(&q);
+		free_walk(w);
+		return rc;
+	}
+	w->query = q.data;
+	*out = w;
+	return AQ_OK;
+}
+
+static void
+enqueue(struct aq_client *c, struct walk *w)
+{
+	w->next = NULL;
+	if (c->tail != NULL)
+		c->tail->next = w;
+	else
+		c->head = w;
+	c->tail = w;
+}
+
+static void
+push_front(struct aq_client *c, struct walk *w)
+{
+	w->next = c->head;
+	c->head = w;
+	if (c->tail == NULL)
+		c->tail = w;
+}
+
+int
+aq_client_add(struct aq_client *c, const char *path, const char *const *params, void *tag)
+{
+	struct walk *w;
+	int rc;
+
+	if ((rc = make_walk(c, path, params, tag, &w)) != AQ_OK)
+		return rc;
+	enqueue(c, w);
+	return AQ_OK;
+}
+
+#define DAY_US INT64_C(86400000000)
+#define HOUR_US INT64_C(3600000000)
+
+static int64_t
+day_of(int64_t us)
+{
+	return us >= 0 ? us / DAY_US : -((-us + DAY_US - 1) / DAY_US);
+}
+
+int
+aq_client_add_window(struct aq_client *c, const char *path, const char *const *params,
+    int family, int64_t from, int64_t to, void *tag)
+{
+	struct walk *w;
+	int rc;
+
+	if (family != AQ_WINDOW_DATETIME && family != AQ_WINDOW_DATE)
+		return aqi_fail(&c->err, AQ_EINVAL, "unknown window family %d", family);
+	if (family == AQ_WINDOW_DATETIME ? to <= from : day_of(to) < day_of(from))
+		return aqi_fail(&c->err, AQ_EINVAL, "the end of the window is not after its start");
+	if ((rc = make_walk(c, path, params, tag, &w)) != AQ_OK)
+		return rc;
+	w->family = family;
+	w->from = from;
+	w->to = to;
+	enqueue(c, w);
+	return AQ_OK;
+}
+
+/* Cut a walk's window in two (its first page got 408): 1 if done. */
+static int
+split(struct aq_client *c, struct walk *w)
+{
+	struct walk *second;
+	int64_t mid;
+
+	if (w->family == 0 || w->fixed_page || w->page != 1)
+		return 0;
+	if (w->family == AQ_WINDOW_DATETIME) {
+		if (w->to - w->from < 2 * HOUR_US)
+			return 0;
+		mid = w->from + (w->to - w->from) / 2;
+		mid -= mid % HOUR_US;
+		if (mid <= w->from)
+			mid += HOUR_US;
+	} else {
+		int64_t d0 = day_of(w->from), d1 = day_of(w->to);
+
+		if (d1 - d0 < 1)
+			return 0;
+		mid = (d0 + (d1 - d0) / 2) * DAY_US;	/* the first half ends that day */
+	}
+	if ((second = calloc(1, sizeof *second)) == NULL)
+		return 0;
+	*second = *w;
+	second->path = strdup(w->path);
+	second->query = strdup(w->query);
+	if (second->path == NULL || second->query == NULL) {
+		free_walk(second);
+		return 0;
+	}
+	second->from = w->family == AQ_WINDOW_DATE ? mid + DAY_US : mid;
+	w->to = mid;
+	push_front(c, second);
+	return 1;
+}
+
+/* ---- transfers ---- */
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct slot *s = arg;
+
+	n *= size;
+	if (s->body.len + n > MAX_BODY || aq_buf_append(&s->body, p, n) != AQ_OK)
+		return 0;
+	return n;
+}
+
+static long
+header_long(const char *v, size_t n)
+{
+	long x = 0;
+	int neg = 0, digits = 0;
+
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	if (n > 0 && *v == '-')
+		neg = 1, v++, n--;
+	for (; n > 0 && *v >= '0' && *v <= '9'; v++, n--, digits++)
+		if (x < 100000000)
+			x = x * 10 + (*v - '0');
+	while (n > 0 && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+		v++, n--;
+	if (!digits || n != 0 || neg)
+		return -1;	/* absent, not a number, or a Redis TTL special */
+	return x;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct slot *s = arg;
+	static const char rem[] = "x-ratelimit-remaining:", rst[] = "x-ratelimit-reset:";
+
+	n *= size;
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		s->remaining = s->reset = -1;	/* a new response */
+	else if (n > sizeof rem - 1 && strncasecmp(p, rem, sizeof rem - 1) == 0)
+		s->remaining = header_long(p + sizeof rem - 1, n - (sizeof rem - 1));
+	else if (n > sizeof rst - 1 && strncasecmp(p, rst, sizeof rst - 1) == 0)
+		s->reset = header_long(p + sizeof rst - 1, n - (sizeof rst - 1));
+	return n;
+}
+
+static void
+fmt_time(int64_t us, int date, char *buf, size_t size)
+{
+	char t[AQ_TIME_BUFSZ];
+
+	if (aq_time_format(us - us % 1000000, t, sizeof t) == 0)
+		snprintf(t, sizeof t, "0001-01-01T00:00:00Z");
+	if (date)
+		t[10] = '\0';
+	snprintf(buf, size, "%s", t);
+}
+
+/* "/v3/path?query" of the walk's current page, for the URL and messages. */
+static int
+request_target(struct aq_client *c, const struct walk *w, char *buf, size_t size)
+{
+	char a[AQ_TIME_BUFSZ], b[AQ_TIME_BUFSZ];
+	int n;
+	const char *sep = *w->query ? "&" : "";
+
+	n = snprintf(buf, size, "%s%s?%s", c->base_path, w->path, w->query);
+	if (w->family != 0) {
+		int date = w->family == AQ_WINDOW_DATE;
+
+		fmt_time(w->from, date, a, sizeof a);
+		fmt_time(w->to, date, b, sizeof b);
+		n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%s%s_from=%s&%s_to=%s",
+		    sep, date ? "date" : "datetime", a, date ? "date" : "datetime", b);
+		sep = "&";
+	}
+	n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%slimit=%u&page=%ld", sep,
+	    w->limit, w->page);
+	return n > 0 && (size_t)n < size ? AQ_OK : AQ_EINVAL;
+}
+
+static int
+setup(struct aq_client *c)
+{
+	char hdr[8192];
+	unsigned i;
+	int rc;
+
+	if (c->key == NULL)
+		return aqi_fail(&c->err, AQ_EAUTH, "no API key was given");
+	if (c->multi == NULL) {
+		if ((c->multi = curl_multi_init()) == NULL)
+			return aqi_fail(&c->err, AQ_ENOMEM, "cannot make a curl multi handle");
+		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->jobs);
+	}
+	if (c->headers == NULL) {
+		struct curl_slist *h = NULL, *t;
+
+		snprintf(hdr, sizeof hdr, "X-API-Key: %s", c->key);
+		if ((t = curl_slist_append(h, hdr)) == NULL ||
+		    (h = t, t = curl_slist_append(h, "Accept: application/json")) == NULL) {
+			wipe(hdr);
+			curl_slist_free_all(h);
+			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		}
+		wipe(hdr);
+		c->headers = t;
+	}
+	if (c->lim == NULL) {
+		if ((c->lim = aq_limiter_new()) == NULL)
+			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		aq_limiter_set_errbuf(c->lim, c->lim_err, sizeof c->lim_err);
+		if (aq_limiter_set_window(c->lim, c->rate_window) != AQ_OK ||
+		    (rc = aq_limiter_open(c->lim, c->state_dir_set ? c->state_dir : NULL, c->key,
+			c->per_minute, c->per_hour)) != AQ_OK) {
+			rc = aqi_fail(&c->err, AQ_ESTATE, "%s", c->lim_err);
+			aq_limiter_free(c->lim);
+			c->lim = NULL;
+			return rc;
+		}
+	}
+	if (c->slots == NULL) {
+		if ((c->slots = calloc(c->jobs, sizeof *c->slots)) == NULL)
+			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		c->nslots = c->jobs;
+		for (i = 0; i < c->nslots; i++) {
+			struct slot *s = &c->slots[i];
+
+			if ((s->easy = curl_easy_init()) == NULL)
+				return aqi_fail(&c->err, AQ_ENOMEM, "cannot make a curl handle");
+			curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+			curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
+			curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+			curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
+			curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+			curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, c->headers);
+			curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "");
+			curl_easy_setopt(s->easy, CURLOPT_USERAGENT, c->ua);
+			curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->cerr);
+			curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+			curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+			curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+			curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS,
+			    (long)(c->connect_timeout * 1000));
+			curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
+			curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+			curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+			curl_easy_setopt(s->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+		}
+	}
+	return AQ_OK;
+}
+
+static int
+start(struct aq_client *c, struct slot *s)
+{
+	char target[sizeof s->url];
+	int n;
+
+	if (request_target(c, s->w, target, sizeof target) != AQ_OK)
+		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
+	n = snprintf(s->url, sizeof s->url, "%.*s%s", (int)(strlen(c->base) - strlen(c->base_path)),
+	    c->base, target);
+	if (n < 0 || (size_t)n >= sizeof s->url)
+		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
+	aq_buf_reset(&s->body);
+	s->remaining = s->reset = -1;
+	s->cerr[0] = '\0';
+	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
+	if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK)
+		return aqi_fail(&c->err, AQ_ENOMEM, "cannot start a transfer");
+	s->inflight = 1;
+	s->started = mono();
+	c->counts[AQ_CLIENT_REQUESTS]++;
+	if (s->attempts > 0 || s->rl_attempts > 0)
+		c->counts[AQ_CLIENT_RETRIES]++;
+	return AQ_OK;
+}
+
+/* The request's path and query as messages show it (no scheme, no host). */
+static const char *
+shown(const struct aq_client *c, const struct slot *s)
+{
+	const char *p = strstr(s->url, "://");
+
+	(void)c;
+	p = p != NULL ? strchr(p + 3, '/') : NULL;
+	return p != NULL ? p : s->url;
+}
+
+/* The API's own words from an error body, whatever its shape. */
+static void
+api_text(const char *body, size_t len, char *out, size_t size)
+{
+	struct aqi_builder b;
+	yajl_handle y;
+	const struct aq_value *v, *d, *e;
+	size_t o = 0, i;
+
+	out[0] = '\0';
+	memset(&b, 0, sizeof b);
+	b.arena.chunk_size = 4096;
+	if (len > 0 && (y = yajl_alloc(&aqi_builder_callbacks, NULL, &b)) != NULL) {
+		(void)yajl_parse(y, (const unsigned char *)body, len);
+		(void)yajl_complete_parse(y);
+		yajl_free(y);
+		v = b.root;
+		if (v != NULL && v->type == AQ_STRING && b.depth == 0) {
+			snprintf(out, size, "%s", v->u.text);	/* a bare JSON string */
+		} else if (v != NULL && v->type == AQ_OBJECT && b.depth == 0) {
+			d = aq_value_get(v, "detail");
+			if (d == NULL)
+				d = aq_value_get(v, "message");
+			if (aq_value_type(d) == AQ_STRING)
+				snprintf(out, size, "%s", aq_value_string(d, NULL));
+			else if (aq_value_type(d) == AQ_ARRAY) {
+				/* pydantic: [{"loc":["query","limit"],"msg":"..."}, ...] */
+				for (e = aq_value_first(d); e != NULL && o + 1 < size; e = aq_value_next(e)) {
+					const struct aq_value *loc = aq_value_get(e, "loc"), *last = NULL, *x;
+					const char *msg = aq_value_string(aq_value_get(e, "msg"), NULL);
+
+					for (x = aq_value_first(loc); x != NULL; x = aq_value_next(x))
+						last = x;
+					o += (size_t)snprintf(out + o, size - o, "%s%s%s%s", o ? "; " : "",
+					    aq_value_string(last, NULL) ? aq_value_string(last, NULL) : "",
+					    aq_value_string(last, NULL) ? ": " : "", msg ? msg : "invalid");
+				}
+			}
+		}
+		aqi_builder_free(&b);
+		if (out[0] != '\0')
+			return;
+	} else
+		aqi_builder_free(&b);
+	/* not JSON: an HTML page's title, or the start of the text */
+	if (len == 0) {
+		snprintf(out, size, "(empty body)");
+		return;
+	}
+	{
+		const char *t = NULL, *te;
+		size_t n;
+
+		for (i = 0; i + 7 <= len; i++)
+			if (strncasecmp(body + i, "<title>", 7) == 0) {
+				t = body + i + 7;
+				break;
+			}
+		if (t != NULL && (te = memchr(t, '<', len - (size_t)(t - body))) != NULL)
+			n = (size_t)(te - t);
+		else {
+			t = body;
+			n = len;
+		}
+		if (n > 120)
+			n = 120;
+		for (i = 0; i < n && o + 1 < size; i++)
+			out[o++] = (t[i] == '\n' || t[i] == '\r' || t[i] == '\t') ? ' ' :
+			    (unsigned char)t[i] < 0x20 ? '?' : t[i];
+		out[o] = '\0';
+	}
+}
+
+struct page {
+	struct aqi_builder b;
+	const struct aq_value *results;
+};
+
+/* Parse a 200 body: AQ_OK with page->results an array, or AQ_EPROTO. */
+static int
+parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size_t size)
+{
+	yajl_handle y;
+	yajl_status st;
+
+	(void)c;
+	memset(pg, 0, sizeof *pg);
+	pg->b.arena.chunk_size = 1u << 16;
+	if ((y = yajl_alloc(&aqi_builder_callbacks, NULL, &pg->b)) == NULL) {
+		snprintf(why, size, "out of memory");
+		return AQ_ENOMEM;
+	}
+	st = yajl_parse(y, (const unsigned char *)s->body.data, s->body.len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(y);
+	yajl_free(y);
+	if (st != yajl_status_ok || pg->b.root == NULL || pg->b.not_object || pg->b.depth != 0) {
+		snprintf(why, size, "the body is not a JSON object (%zu bytes)", s->body.len);
+		return AQ_EPROTO;
+	}
+	pg->results = aq_value_get(pg->b.root, "results");
+	if (aq_value_type(pg->results) != AQ_ARRAY) {
+		snprintf(why, size, "the body has no results array");
+		return AQ_EPROTO;
+	}
+	return AQ_OK;
+}
+
+static double
+backoff(struct aq_client *c, unsigned attempt)
+{
+	double d = c->backoff * pow(2, attempt > 30 ? 30 : attempt - 1);
+
+	if (d > c->backoff_max)
+		d = c->backoff_max;
+	/* jitter: somewhere in [d/2, d] */
+	c->rng = c->rng * 1103515245u + 12345u;
+	return d / 2 + d / 2 * ((c->rng >> 8) & 0xffff) / 65535.0;
+}
+
+enum { GO_ON = 0 };
+
+/*
+ * A transfer ended.  Returns AQ_OK to go on (the slot then waits, moves to
+ * the next page, or is free), or the code that ends the run.
+ */
+static int
+finish(struct aq_client *c, struct slot *s, CURLcode res,
+    int (*fn)(void *, void *, const struct aq_value *), void *arg)
+{
+	long status = 0;
+	double now = mono(), ms = (now - s->started) * 1000;
+	char text[512], why[600];
+	int retry = 0, code = AQ_OK;
+	double wait = 0;
+	struct walk *w = s->w;
+
+	curl_multi_remove_handle(c->multi, s->easy);
+	s->inflight = 0;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (res == CURLE_OK && s->remaining >= 0 && c->lim != NULL)
+		(void)aq_limiter_update(c->lim, wall(), s->remaining, s->reset);
+
+	if (res != CURLE_OK) {
+		snprintf(why, sizeof why, "%s", *s->cerr ? s->cerr : curl_easy_strerror(res));
+		switch (res) {
+		case CURLE_OPERATION_TIMEDOUT:
+			code = AQ_ETIMEOUT, retry = 1;
+			break;
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+			code = AQ_EINVAL;
+			break;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+			code = AQ_ETRANSPORT;	/* retrying will not fix a certificate */
+			break;
+		case CURLE_WRITE_ERROR:
+			if (s->body.len > 0 && s->body.len + CURL_MAX_WRITE_SIZE > MAX_BODY) {
+				snprintf(why, sizeof why, "the body is larger than %u MB",
+				    MAX_BODY >> 20);
+				code = AQ_EPROTO;
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
+			code = AQ_ETRANSPORT, retry = 1;
+			break;
+		}
+		logf_(c, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
+	} else if (status == 200) {
+		struct page pg;
+		const struct aq_value *r;
+		size_t n = 0;
+
+		code = parse_page(c, s, &pg, why, sizeof why);
+		if (code == AQ_OK) {
+			n = aq_value_count(pg.results);
+			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), status, ms, n);
+			for (r = aq_value_first(pg.results); r != NULL; r = aq_value_next(r)) {
+				c->counts[AQ_CLIENT_RECORDS]++;
+				if (fn(arg, w->tag, r) != 0) {
+					code = AQ_ECANCELED;
+					break;
+				}
+			}
+			aqi_builder_free(&pg.b);
+			if (code != AQ_OK)
+				return aqi_fail(&c->err, code, "stopped by the caller");
+			s->attempts = s->rl_attempts = 0;
+			if (w->fixed_page || n < w->limit) {
+				free_walk(w);
+				s->w = NULL;	/* the walk is complete */
+			} else {
+				w->page++;
+				s->not_before = 0;
+			}
+			return AQ_OK;
+		}
+		aqi_builder_free(&pg.b);
+		if (code == AQ_ENOMEM)
+			return aqi_fail(&c->err, code, "out of memory");
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, why);
+		retry = 1;	/* garbled in transit, most likely */
+	} else {
+		api_text(s->body.data, s->body.len, text, sizeof text);
+		snprintf(why, sizeof why, "HTTP %ld: %s", status, text);
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, text);
+		if (status == 429) {
+			double secs = s->reset > 0 && s->reset <= 3600 ? (double)s->reset : 60;
+
+			c->counts[AQ_CLIENT_RATELIMITED]++;
+			if (++s->rl_attempts > MAX_429)
+				return aqi_fail(&c->err, AQ_ERATELIMIT, "GET %s: still HTTP 429 after %u tries: %s",
+				    shown(c, s), s->rl_attempts, text);
+			if (c->lim != NULL)
+				(void)aq_limiter_block(c->lim, wall(), secs);
+			s->not_before = now + secs;
+			logf_(c, "rate limited by the server: waiting %.0f s", secs);
+			return AQ_OK;
+		}
+		if (status == 408 && split(c, w)) {
+			logf_(c, "the server timed out: cutting the window in two");
+			s->not_before = 0;
+			return AQ_OK;
+		}
+		if (status == 408)
+			code = AQ_ETIMEOUT, retry = 1;
+		else if (status >= 500)
+			code = AQ_ESERVER, retry = 1;
+		else if (status == 401 || status == 403)
+			code = AQ_EAUTH;
+		else if (status == 404)
+			code = AQ_ENOTFOUND;
+		else if (status >= 400)
+			code = AQ_EHTTP;
+		else
+			code = AQ_EPROTO;
+	}
+	if (!retry)
+		return aqi_fail(&c->err, code, "GET %s: %s", shown(c, s), why);
+	if (++s->attempts > c->retries)
+		return aqi_fail(&c->err, code, "GET %s: %s (gave up after %u attempts)", shown(c, s),
+		    why, s->attempts);
+	wait = backoff(c, s->attempts);
+	s->not_before = now + wait;
+	logf_(c, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
+	return GO_ON;
+}
+
+int
+aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_value *),
+    void *arg)
+{
+	double lim_next = 0, now;
+	const char *last_why = NULL;
+	unsigned i, active;
+	int rc, running;
+
+	if ((rc = setup(c)) != AQ_OK) {
+		drop_queue(c);
+		return rc;
+	}
+	for (;;) {
+		double timeout = 0.25;
+		CURLMsg *m;
+		int left;
+
+		if (c->cancel != NULL && c->cancel(c->cancel_arg)) {
+			rc = aqi_fail(&c->err, AQ_ECANCELED, "stopped");
+			break;
+		}
+		/* fill free slots from the queue, in order */
+		active = 0;
+		for (i = 0; i < c->nslots; i++) {
+			struct slot *s = &c->slots[i];
+
+			if (s->w == NULL && c->head != NULL) {
+				s->w = c->head;
+				c->head = c->head->next;
+				if (c->head == NULL)
+					c->tail = NULL;
+				s->w->next = NULL;
+				s->attempts = s->rl_attempts = 0;
+				s->not_before = 0;
+			}
+			if (s->w != NULL)
+				active++;
+		}
+		if (active == 0) {
+			rc = AQ_OK;
+			break;
+		}
+		/* start what may start */
+		now = mono();
+		for (i = 0; i < c->nslots; i++) {
+			struct slot *s = &c->slots[i];
+			double wait;
+			const char *why;
+
+			if (s->w == NULL || s->inflight)
+				continue;
+			if (s->not_before > now) {
+				if (s->not_before - now < timeout)
+					timeout = s->not_before - now;
+				continue;
+			}
+			if (now < lim_next) {
+				if (lim_next - now < timeout)
+					timeout = lim_next - now;
+				continue;
+			}
+			if ((rc = aq_limiter_acquire(c->lim, wall(), &wait, &why)) != AQ_OK) {
+				rc = aqi_fail(&c->err, AQ_ESTATE, "%s", c->lim_err);
+				goto out;
+			}
+			if (wait > 0) {
+				lim_next = now + wait;
+				if (wait < timeout)
+					timeout = wait;
+				if (last_why != why || wait > 5) {
+					c->counts[AQ_CLIENT_WAITS]++;
+					logf_(c, "rate limit: waiting %.1f s (%s budget)", wait, why);
+				}
+				last_why = why;
+				continue;
+			}
+			last_why = NULL;
+			if ((rc = start(c, s)) != AQ_OK)
+				goto out;
+		}
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
+			rc = aqi_fail(&c->err, AQ_ETRANSPORT, "curl multi failed");
+			break;
+		}
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+			struct slot *s = NULL;
+
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			if ((rc = finish(c, s, m->data.result, fn, arg)) != AQ_OK)
+				goto out;
+		}
+		if (running > 0 || timeout > 0)
+			curl_multi_poll(c->multi, NULL, 0, (int)(timeout * 1000) + 1, NULL);
+	}
+out:
+	drop_queue(c);
+	return rc;
+}
