@@ -84,8 +84,8 @@ $(LATEST_RAW): | $(DATA)
 else
 # one request per location: ids from the location rows
 $(LATEST_RAW): $(DATA)/location-rows-$(ISO)-$(DAY).ndjson
-	@$(call tmp_then_rename,for id in $$(sed -n '$(ids_sed)' '$<'); do \
-		$(fetch) latest --location "$$id" || exit; done)
+	@$(call tmp_then_rename,(for id in $$(sed -n '$(ids_sed)' '$<'); do \
+		$(fetch) latest --location "$$id" || exit; done))
 endif
 
 $(HOURS_RAW): $(SENSORS)
