@@ -3,7 +3,7 @@
 # against the fake OpenAQ v3 server (t/fakeapi.py).
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 35
+plan 36
 
 api_start --locations 2300 --seed 7
 export AQ_BACKOFF=0.05
@@ -96,3 +96,7 @@ aq-fetch -q countries >/dev/null 2>"$TMP/warn"
 [ -s "$TMP/warn" ]; ok $((!$?)) 'plain http to loopback: no warning'
 aq-fetch -q --insecure countries >/dev/null 2>"$TMP/warn"
 check_grep '--insecure warns' 'TLS certificates are not verified' "$TMP/warn"
+
+aq-fetch --help >"$TMP/help"
+lines=$(wc -l <"$TMP/help") width=$(wc -L <"$TMP/help")
+ok $((lines > 24 || width > 80)) "--help fits on one screen ($lines lines, $width columns)"
