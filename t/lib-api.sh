@@ -56,6 +56,20 @@ except urllib.error.HTTPError as e:
     sys.stdout.write(e.read().decode())' "$API_URL/$1"
 }
 
+# pyj EXPR: print the Python expression EXPR over the JSON on stdin, as j
+pyj() { "$API_PY" -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+# api_truth PATH[&NAME=VALUE...]: every record the fake holds for a list
+# path, one a line, as the API sends them (the ground truth for aq-fetch)
+api_truth() {
+	api_admin "dump?path=$1" | "$API_PY" -c 'import json, sys
+for r in json.load(sys.stdin)["results"]:
+    print(json.dumps(r, ensure_ascii=False, separators=(",", ":")))'
+}
+
+# api_stat KEY: one number of /__fake/stats ("requests", "rate_limited", ...)
+api_stat() { api_admin stats | pyj "j[\"$1\"]"; }
+
 api_stop() {
 	[ -n "${API_PID:-}" ] || return 0
 	kill "$API_PID" 2>/dev/null
