@@ -56,4 +56,4 @@ api_admin reset >/dev/null
 api_admin 'fault?spec=422s@1' >/dev/null
 aq-fetch countries >/dev/null 2>"$TMP/err"
 check_grep 'a bare JSON string body is the message' 'HTTP 422: .+' "$TMP/err"
-check_grep 'a 404 gives the API text' 'HTTP 404: .*not found' "$TMP/err.404"
+check_grep 'a 404 gives the API text' 'HTTP 404: .*[Nn]ot [Ff]ound' "$TMP/err.404"

@@ -64,7 +64,7 @@ import json, urllib.request
 ids = [int(x) for x in open('$TMP/want.ids').read().split()]
 have = []
 for i in ids:
-    u = '$API_URL/__fake/dump?path=/v3/sensors/%d/hours%%26datetime_from=2026-11-27T00:00:00Z%%26datetime_to=2026-11-28T00:00:00Z' % i
+    u = '$API_URL/__fake/dump?path=/v3/sensors/%d/hours&datetime_from=2026-11-27T00:00:00Z&datetime_to=2026-11-28T00:00:00Z' % i
     if json.load(urllib.request.urlopen(u))['results']: have.append(i)
 print(' '.join(map(str, have)))" >"$TMP/want.ids2"
 check_same 'every sensor of the file that has data' "$TMP/got.ids" "$TMP/want.ids2"
