@@ -8,22 +8,15 @@ plan 36
 api_start --locations 2300 --seed 7
 export AQ_BACKOFF=0.05
 # print(EXPR) over the JSON on stdin, as j
-pyj() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-# the fake's whole answer for a list path, one record a line as the API sent it
-truth() { api_admin "dump?path=$1" | python3 -c '
-import json, sys
-for r in json.load(sys.stdin)["results"]:
-    print(json.dumps(r, ensure_ascii=False, separators=(",", ":")))'; }
-nreq() { api_admin stats | pyj 'j["requests"]'; }
 
 # --- paging: every record, once, in the fewest requests ---
 api_admin reset >/dev/null
 check 'locations exits 0' aq-fetch -q locations
 cp "$TMP/.out" "$TMP/loc.ndjson"
-truth /v3/locations >"$TMP/loc.want"
+api_truth /v3/locations >"$TMP/loc.want"
 check_same 'the output equals the server data, byte for byte' "$TMP/loc.ndjson" "$TMP/loc.want"
 n=$(wc -l <"$TMP/loc.want")
-check_eq 'pages of 1000 until a short page' "$(nreq)" "$((n / 1000 + 1))"
+check_eq 'pages of 1000 until a short page' "$(api_stat requests)" "$((n / 1000 + 1))"
 check_grep 'raw UTF-8 is left raw' '[^ -~]' "$TMP/loc.ndjson"
 api_admin requests | pyj '"\n".join(r["path"] + "?" + r["query"] for r in j)' >"$TMP/req"
 check_grep 'page 1 asks limit=1000' '^/v3/locations\?limit=1000&page=1$' "$TMP/req"
@@ -36,13 +29,13 @@ check_eq 'gzip is accepted' "$(api_admin requests | pyj 'j[0]["gzip"]')" True
 api_admin reset >/dev/null
 check 'small pages' aq-fetch -q --limit 100 locations
 check_same 'small pages give the same records' "$TMP/.out" "$TMP/loc.want"
-check_eq 'and one request per page, plus the short one' "$(nreq)" "$((n / 100 + 1))"
+check_eq 'and one request per page, plus the short one' "$(api_stat requests)" "$((n / 100 + 1))"
 
 # filters, sent as the API spells them
 api_admin reset >/dev/null
 check 'locations --iso LU' aq-fetch -q locations --iso LU
 cp "$TMP/.out" "$TMP/lu.ndjson"
-truth '/v3/locations&iso=LU' >"$TMP/lu.want"
+api_truth '/v3/locations&iso=LU' >"$TMP/lu.want"
 check_same '--iso LU gives the LU locations' "$TMP/lu.ndjson" "$TMP/lu.want"
 check_eq 'iso=LU is sent' "$(api_admin requests | pyj 'j[0]["query"]')" 'iso=LU&limit=1000&page=1'
 check_status '--iso with --countries is refused before any request' 64 aq-fetch locations --iso LU --countries 1
@@ -52,7 +45,7 @@ check_status 'a bad country code' 64 aq-fetch locations --iso LUX
 # countries, parameters, the other lists
 for k in countries parameters providers owners instruments manufacturers licenses; do
 	aq-fetch -q "$k" >"$TMP/$k.ndjson" 2>"$TMP/$k.err" || echo "$k: exit $?" >>"$TMP/lists.err"
-	truth "/v3/$k" | cmp -s - "$TMP/$k.ndjson" || echo "$k differs" >>"$TMP/lists.err"
+	api_truth "/v3/$k" | cmp -s - "$TMP/$k.ndjson" || echo "$k differs" >>"$TMP/lists.err"
 done
 [ -s "$TMP/lists.err" ]; ok $((!$?)) 'every list kind equals the server data'
 diag_file "$TMP/lists.err"
@@ -81,7 +74,7 @@ OPENAQ_API_KEY=wrong-key-123 aq-fetch countries >"$TMP/.out" 2>"$TMP/err401"; st
 check_eq 'a refused key: exit 77' "$st" 77
 check_grep 'with the API own words' 'HTTP 401: Invalid credentials' "$TMP/err401"
 grep -q wrong-key-123 "$TMP/err401"; ok $((!$?)) 'and without the key'
-check_eq '401 is not retried' "$(nreq)" 1
+check_eq '401 is not retried' "$(api_stat requests)" 1
 printf 'test-key\n' >"$TMP/keyfile"
 (unset OPENAQ_API_KEY; aq-fetch -q --api-key-file "$TMP/keyfile" countries >"$TMP/.out" 2>"$TMP/.err"); st=$?
 check_eq '--api-key-file works' "$st" 0

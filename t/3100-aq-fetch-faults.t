@@ -7,8 +7,6 @@ plan 20
 
 api_start --locations 3500 --seed 3 --stall 5
 export AQ_BACKOFF=0.05
-pyj() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-nreq() { api_admin stats | pyj 'j["requests"]'; }
 
 aq-fetch -q --limit 300 locations >"$TMP/clean" 2>"$TMP/clean.err" || diag_file "$TMP/clean.err"
 pages=$(($(wc -l <"$TMP/clean") / 300 + 1))
@@ -22,7 +20,7 @@ done
 aq-fetch -v --limit 300 --timeout 2 locations >"$TMP/faulty" 2>"$TMP/faulty.err"; st=$?
 check_eq 'a run through 10 faults exits 0' "$st" 0
 check_same 'and writes exactly the fault-free output' "$TMP/faulty" "$TMP/clean"
-check_eq 'one retry per fault' "$(nreq)" $((pages + 10))
+check_eq 'one retry per fault' "$(api_stat requests)" $((pages + 10))
 check_grep 'a 5xx HTML body is read for its title' '503' "$TMP/faulty.err"
 check_grep 'a 429 waits the reset time' 'rate limited by the server' "$TMP/faulty.err"
 check_grep 'a stalled request times out and is retried' 'retry 1 of' "$TMP/faulty.err"
@@ -34,7 +32,7 @@ api_admin 'fault?spec=500%1' >/dev/null
 aq-fetch --retries 2 countries >/dev/null 2>"$TMP/err"; st=$?
 api_admin clear >/dev/null
 check_eq 'retries spent: exit 75' "$st" 75
-check_eq 'after 1 + 2 attempts' "$(nreq)" 3
+check_eq 'after 1 + 2 attempts' "$(api_stat requests)" 3
 check_grep 'the message names the path' 'GET /v3/countries\?limit=1000&page=1' "$TMP/err"
 check_grep 'and gives up saying so' 'gave up after 3 attempts' "$TMP/err"
 grep -q "$OPENAQ_API_KEY" "$TMP/err"; ok $((!$?)) 'and never shows the key'
@@ -46,7 +44,7 @@ try() { # fault status
 	api_admin clear >/dev/null
 	api_admin "fault?spec=$1@1" >/dev/null
 	aq-fetch countries >/dev/null 2>"$TMP/err.$1"; st=$?
-	check_eq "$1 is not retried (exit $2)" "$st:$(nreq)" "$2:1"
+	check_eq "$1 is not retried (exit $2)" "$st:$(api_stat requests)" "$2:1"
 }
 try 401 77
 try 403 77

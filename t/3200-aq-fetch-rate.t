@@ -8,8 +8,6 @@ plan 14
 
 api_start --locations 1500 --seed 5 --window 2 --rate 10
 export AQ_BACKOFF=0.05 AQ_RATE_WINDOW=2
-pyj() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-stat_() { api_admin stats | pyj "$1"; }
 
 # two processes at once, 16 pages each, one budget of 10 per 2 s
 api_admin reset >/dev/null
@@ -23,10 +21,10 @@ wait $pb; sb=$?
 t1=$(date +%s.%N)
 check_eq 'both processes finish' "$sa:$sb" 0:0
 check_same 'with the same complete output' "$TMP/a" "$TMP/b"
-check_eq 'no request was refused with 429' "$(stat_ 'j["rate_limited"]')" 0
-max=$(stat_ 'j["max_per_window"]')
+check_eq 'no request was refused with 429' "$(api_stat rate_limited)" 0
+max=$(api_stat max_per_window)
 ok $((max > 10)) "no server window held more than 10 requests (max $max)"
-reqs=$(stat_ 'j["requests"]')
+reqs=$(api_stat requests)
 check_eq '32 requests in all' "$reqs" 32
 # the allowed rate is 10 per 2 s: 32 requests need a little over 6 s.  A
 # limiter that waited twice as long as it must would fall under 50% here
@@ -43,7 +41,7 @@ grep -rq "$OPENAQ_API_KEY" "$AQ_STATE_DIR"; ok $((!$?)) 'and holds no key'
 api_admin reset >/dev/null
 rm -rf "$AQ_STATE_DIR"
 check 'a budget of 100 against a server allowing 10' aq-fetch -q --limit 100 --rate-minute 100 locations
-check_eq 'x-ratelimit-remaining is obeyed: no 429' "$(stat_ 'j["rate_limited"]')" 0
+check_eq 'x-ratelimit-remaining is obeyed: no 429' "$(api_stat rate_limited)" 0
 
 # a 429 anyway (another client of the key): wait the reset, retry
 api_admin reset >/dev/null
@@ -62,5 +60,5 @@ p=$!
 sleep 3
 kill $p 2>/dev/null
 wait $p
-check_eq 'the hourly budget holds: 5 requests, then a wait' "$(stat_ 'j["requests"]')" 5
+check_eq 'the hourly budget holds: 5 requests, then a wait' "$(api_stat requests)" 5
 check_grep 'and -v says which budget' 'waiting .* \(hour budget\)' "$TMP/hour.err"

@@ -8,13 +8,7 @@ plan 16
 
 api_start --locations 300 --seed 11 --hours 2400 --max-span 240
 export AQ_BACKOFF=0.05
-pyj() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 F=2026-09-15T00:00:00Z T=2026-11-10T00:00:00Z
-# the fake's answer for a window, as lines
-truth() { api_admin "dump?path=$1" | python3 -c '
-import json, sys
-for r in json.load(sys.stdin)["results"]:
-    print(json.dumps(r, ensure_ascii=False, separators=(",", ":")))'; }
 # our lines without the sensorsId we add
 strip() { python3 -c '
 import json, sys
@@ -25,7 +19,7 @@ for l in sys.stdin:
 # a sensor with data in the window
 sid=
 for s in $(api_admin 'sensors?parameter=2' | pyj '" ".join(str(x) for x in j[:20])'); do
-	truth "/v3/sensors/$s/hours&datetime_from=$F&datetime_to=$T" >"$TMP/want"
+	api_truth "/v3/sensors/$s/hours&datetime_from=$F&datetime_to=$T" >"$TMP/want"
 	[ -s "$TMP/want" ] && { sid=$s; break; }
 done
 ok $((${sid:-0} == 0)) "a sensor with hourly data ($sid)"
@@ -70,7 +64,7 @@ import json, urllib.request
 ids = [int(x) for x in open('$TMP/want.ids').read().split()]
 have = []
 for i in ids:
-    u = '$API_URL/__fake/dump?path=/v3/sensors/%d/hours%%26datetime_from=2026-11-27T00:00:00Z%%26datetime_to=2026-11-28T00:00:00Z' % i
+    u = '$API_URL/__fake/dump?path=/v3/sensors/%d/hours&datetime_from=2026-11-27T00:00:00Z&datetime_to=2026-11-28T00:00:00Z' % i
     if json.load(urllib.request.urlopen(u))['results']: have.append(i)
 print(' '.join(map(str, have)))" >"$TMP/want.ids2"
 check_same 'every sensor of the file that has data' "$TMP/got.ids" "$TMP/want.ids2"
