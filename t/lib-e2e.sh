@@ -20,18 +20,8 @@ e2e_samples() {
 	aq-dims -q sensors "$TMP/locations.raw" >"$TMP/sensors.rows" &&
 	aq-load -q -t sensor "$TMP/sensors.rows" || { echo "Bail out! loading the sample dimensions"; exit 1; }
 	# 48 hourly readings per sensor, ending at E2E_END
-	awk -v t1="$E2E_END_EPOCH" '
+	awk -v t1="$E2E_END_EPOCH" "$AQ_AWK_UTC"'
 	function num(k,   m) { return match($0, "\"" k "\":[0-9]+") ? substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) : "null" }
-	# civil_from_days (H. Hinnant), as in lib-load.sh: POSIX awk has no strftime
-	function utc(t,   z, era, doe, yoe, y, doy, mp, d, m, r) {
-		z = int(t / 86400); r = t - z * 86400; z += 719468
-		era = int(z / 146097); doe = z - era * 146097
-		yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
-		y = yoe + era * 400; doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
-		mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1
-		m = mp < 10 ? mp + 3 : mp - 9; if (m <= 2) y++
-		return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, int(r / 3600), int(r / 60) % 60, r % 60)
-	}
 	{
 		for (h = 47; h >= 0; h--)
 			printf "{\"sensor_id\":%s,\"location_id\":%s,\"parameter_id\":%s,\"period\":\"hour\",\"datetime\":\"%s\",\"value\":%.1f}\n",

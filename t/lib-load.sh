@@ -17,17 +17,7 @@ q() { $PSQL -c "$1"; }
 # N measurement rows as aq-norm writes them: sensors SENSOR0.. in turn,
 # one hour apart from START (epoch seconds, default 2024-01-01T00:00Z)
 gen_rows() {
-	awk -v n="$1" -v s0="${2:-1000}" -v t0="${3:-1704067200}" '
-	# UTC text of epoch seconds (civil_from_days after H. Hinnant; POSIX awk has no strftime)
-	function utc(t,   z, era, doe, yoe, y, doy, mp, d, m, r) {
-		z = int(t / 86400); r = t - z * 86400; z += 719468
-		era = int(z / 146097); doe = z - era * 146097
-		yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
-		y = yoe + era * 400; doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
-		mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1
-		m = mp < 10 ? mp + 3 : mp - 9; if (m <= 2) y++
-		return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, int(r / 3600), int(r / 60) % 60, r % 60)
-	}
+	awk -v n="$1" -v s0="${2:-1000}" -v t0="${3:-1704067200}" "$AQ_AWK_UTC"'
 	BEGIN {
 		for (i = 0; i < n; i++) {
 			t = t0 + 3600 * int(i / 10)

@@ -93,3 +93,17 @@ need() {
 		command -v "$p" >/dev/null 2>&1 || skip_all "$p not found"
 	done
 }
+
+# An awk function, utc(t): the UTC text of epoch seconds t, for awk
+# programs that make test data (civil_from_days after H. Hinnant: POSIX awk
+# has no strftime).  Put it before the program: awk "$AQ_AWK_UTC"'...'.
+AQ_AWK_UTC='
+function utc(t,   z, era, doe, yoe, y, doy, mp, d, m, r) {
+	z = int(t / 86400); r = t - z * 86400; z += 719468
+	era = int(z / 146097); doe = z - era * 146097
+	yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
+	y = yoe + era * 400; doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
+	mp = int((5 * doy + 2) / 153); d = doy - int((153 * mp + 2) / 5) + 1
+	m = mp < 10 ? mp + 3 : mp - 9; if (m <= 2) y++
+	return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, int(r / 3600), int(r / 60) % 60, r % 60)
+}'
