@@ -1060,7 +1060,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 {
 	double lim_next = 0, now;
 	const char *last_why = NULL;
-	unsigned i, active;
+	unsigned i, active, finished;
 	int rc, running;
 
 	if ((rc = setup(c)) != AQ_OK) {
@@ -1139,6 +1139,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 			rc = aqi_fail(&c->err, AQ_ETRANSPORT, "curl multi failed");
 			break;
 		}
+		finished = 0;
 		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
 			struct slot *s = NULL;
 
@@ -1147,8 +1148,11 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 			if ((rc = finish(c, s, m->data.result, fn, arg)) != AQ_OK)
 				goto out;
+			finished++;
 		}
-		if (running > 0 || timeout > 0)
+		/* a transfer ended: its next page (or the next walk) may go now,
+		 * without waiting out a poll */
+		if (finished == 0)
 			curl_multi_poll(c->multi, NULL, 0, (int)(timeout * 1000) + 1, NULL);
 	}
 out:

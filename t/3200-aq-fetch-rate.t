@@ -31,7 +31,7 @@ check_eq '32 requests in all' "$reqs" 32
 # (a loaded machine's slow requests cost some too; bench/ measures the
 # ratio on a quiet one)
 use=$(python3 -c "print(int(100 * $reqs / (10 / 2.0) / ($t1 - $t0)))")
-ok $((use < 50)) "the budget is used ($use% of the allowed rate over the run)"
+ok $((use < 70)) "the budget is used ($use% of the allowed rate over the run)"
 state=$(ls "$AQ_STATE_DIR")
 case $state in ratelimit-[0-9a-f]*) r=0 ;; *) r=1 ;; esac
 ok $r "the shared state file is named by a hash ($state)"
