@@ -460,6 +460,7 @@ queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const cha
 	if (o->location != NULL) {
 		snprintf(path, sizeof path, "/locations/%s/latest", o->location);
 		add(c, path, params, NULL, errbuf);
+		free((char *)params[0]);
 		return AQ_OK;
 	}
 	if (o->parameter != NULL)
@@ -475,6 +476,7 @@ queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const cha
 		r->collect = NULL;
 		if (rc != AQ_OK) {
 			map_free(&m);
+			free((char *)params[0]);
 			return rc;
 		}
 		ids = cli_xmalloc((m.n + 1) * sizeof *ids);
@@ -502,6 +504,7 @@ queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const cha
 		add(c, path, params, &(*ctxs)[i], errbuf);
 	}
 	free(ids);
+	free((char *)params[0]);
 	return AQ_OK;
 }
 
@@ -869,6 +872,8 @@ main(int argc, char **argv)
 		}
 		snprintf(path, sizeof path, "/%s", kind);
 		add(c, path, params, NULL, errbuf);
+		while (np > 0)
+			free((char *)params[--np]);	/* the client keeps its own copy */
 	} else if (strcmp(kind, "sensors") == 0) {
 		char path[64];
 
