@@ -3,7 +3,7 @@
 # against the fake OpenAQ v3 server (t/fakeapi.py).
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 36
+plan 37
 
 api_start --locations 2300 --seed 7
 export AQ_BACKOFF=0.05
@@ -24,6 +24,7 @@ check_grep 'then page 2' '^/v3/locations\?limit=1000&page=2$' "$TMP/req"
 api_admin requests | pyj 'j[0]["ua"]' >"$TMP/ua"
 check_grep 'the User-Agent names the tool and its version' '^aq-fetch/[0-9]' "$TMP/ua"
 check_eq 'gzip is accepted' "$(api_admin requests | pyj 'j[0]["gzip"]')" True
+check_eq 'one connection serves every page' "$(api_admin requests | pyj 'len({r["port"] for r in j})')" 1
 
 # found is ">100" or a page count here: never a reason to stop
 api_admin reset >/dev/null

@@ -113,7 +113,7 @@ ADMIN (no key, JSON answers)
   /__fake/stats      {"requests","status":{code:n},"rate_limited","max_per_window",
                       "windows":[[start,count]...],"first","last"}
   /__fake/reset      zero the stats, the request list and the fault counters
-  /__fake/requests   [{"t","path","query","status","ua","gzip","key","fault"}...]
+  /__fake/requests   [{"t","path","query","status","ua","gzip","key","fault","port" (the client's TCP port)}...]
                      (every /v3 request; key is "ok", "missing" or "bad")
   /__fake/now        {"now":"...Z"}
   /__fake/advance?hours=N   move the fake clock forward N hours
@@ -1331,7 +1331,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             api.reqlog.append({"t": now, "path": path, "query": query, "status": status,
                                "ua": self.headers.get("User-Agent"),
                                "gzip": "gzip" in (self.headers.get("Accept-Encoding") or "").lower(),
-                               "key": keystate, "fault": fault})
+                               "key": keystate, "fault": fault,
+                               "port": self.client_address[1]})
         self.log_line(status, path, query, fault)
 
     def log_line(self, status, path, query, fault):
