@@ -31,6 +31,8 @@ struct aqi_errbuf {
  * preserved. */
 int aqi_fail(struct aqi_errbuf *e, int code, const char *fmt, ...) AQI_PRINTF(3, 4);
 int aqi_vfail(struct aqi_errbuf *e, int code, const char *fmt, va_list ap) AQI_PRINTF(3, 0);
+/* What every aq_*_set_errbuf() does: point e at buf and empty it. */
+void aqi_errbuf_set(struct aqi_errbuf *e, char *buf, size_t size);
 
 /*
  * Arena: bump allocation in chunks, released all at once.  Reset keeps the

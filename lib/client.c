@@ -225,10 +225,7 @@ aq_client_free(struct aq_client *c)
 void
 aq_client_set_errbuf(struct aq_client *c, char *buf, size_t size)
 {
-	c->err.buf = buf;
-	c->err.size = size;
-	if (buf != NULL && size > 0)
-		buf[0] = '\0';
+	aqi_errbuf_set(&c->err, buf, size);
 }
 
 int

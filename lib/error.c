@@ -67,3 +67,12 @@ aqi_fail(struct aqi_errbuf *e, int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+void
+aqi_errbuf_set(struct aqi_errbuf *e, char *buf, size_t size)
+{
+	e->buf = buf;
+	e->size = size;
+	if (buf != NULL && size > 0)
+		buf[0] = '\0';
+}

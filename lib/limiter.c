@@ -86,10 +86,7 @@ aq_limiter_free(struct aq_limiter *l)
 void
 aq_limiter_set_errbuf(struct aq_limiter *l, char *buf, size_t size)
 {
-	l->err.buf = buf;
-	l->err.size = size;
-	if (buf != NULL && size > 0)
-		buf[0] = '\0';
+	aqi_errbuf_set(&l->err, buf, size);
 }
 
 int

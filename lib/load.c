@@ -286,10 +286,7 @@ aq_loader_free(struct aq_loader *l)
 void
 aq_loader_set_errbuf(struct aq_loader *l, char *buf, size_t size)
 {
-	l->err.buf = buf;
-	l->err.size = size;
-	if (buf != NULL && size > 0)
-		buf[0] = '\0';
+	aqi_errbuf_set(&l->err, buf, size);
 }
 
 void

@@ -65,10 +65,7 @@ aq_reader_free(struct aq_reader *r)
 void
 aq_reader_set_errbuf(struct aq_reader *r, char *buf, size_t size)
 {
-	r->err.buf = buf;
-	r->err.size = size;
-	if (buf != NULL && size > 0)
-		buf[0] = '\0';
+	aqi_errbuf_set(&r->err, buf, size);
 }
 
 void
