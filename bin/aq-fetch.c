@@ -282,6 +282,20 @@ loopback(const char *url)
 
 /* ---- sensor lists ---- */
 
+/* Append id to the list v[0..n) unless it is in it already. */
+static void
+add_id(struct map *seen, int64_t **v, size_t *n, size_t *cap, int64_t id)
+{
+	int isnew;
+
+	(void)map_get(seen, id, &isnew);
+	if (!isnew)
+		return;
+	if (*n == *cap && (*v = realloc(*v, (*cap *= 2) * sizeof **v)) == NULL)
+		cli_errx(EX_OSERR, "out of memory");
+	(*v)[(*n)++] = id;
+}
+
 /* Sensor ids from aq-fetch locations output or aq-dims sensor rows. */
 static size_t
 read_sensors(const char *path, int64_t **out)
@@ -292,7 +306,7 @@ read_sensors(const char *path, int64_t **out)
 	char errbuf[512];
 	size_t n = 0, cap = 64;
 	int64_t *v = cli_xmalloc(cap * sizeof *v), id;
-	int fd, rc, isnew;
+	int fd, rc;
 
 	if (rd == NULL)
 		cli_errx(EX_OSERR, "out of memory");
@@ -309,23 +323,12 @@ read_sensors(const char *path, int64_t **out)
 
 		if (aq_value_type(list) == AQ_ARRAY) {
 			for (s = aq_value_first(list); s != NULL; s = aq_value_next(s))
-				if (aq_value_int64(aq_value_get(s, "id"), &id) == AQ_OK && id > 0) {
-					(void)map_get(&seen, id, &isnew);
-					if (isnew) {
-						if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
-							cli_errx(EX_OSERR, "out of memory");
-						v[n++] = id;
-					}
-				}
+				if (aq_value_int64(aq_value_get(s, "id"), &id) == AQ_OK && id > 0)
+					add_id(&seen, &v, &n, &cap, id);
 			found = 1;
 		} else if (aq_value_int64(aq_value_get(rec, "id"), &id) == AQ_OK && id > 0 &&
 		    (aq_value_get(rec, "location_id") != NULL || aq_value_get(rec, "parameter_id") != NULL)) {
-			(void)map_get(&seen, id, &isnew);
-			if (isnew) {
-				if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
-					cli_errx(EX_OSERR, "out of memory");
-				v[n++] = id;
-			}
+			add_id(&seen, &v, &n, &cap, id);
 			found = 1;
 		}
 		if (!found)
@@ -509,9 +512,8 @@ queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const cha
 }
 
 static void CLI_DEAD
-fail(const struct aq_client *c, int rc, const char *errbuf)
+fail(int rc, const char *errbuf)
 {
-	(void)c;
 	cli_progress_done();
 	if (rc == AQ_ECANCELED && cli_signalled)
 		cli_errx(EX_TEMPFAIL, "interrupted");
@@ -576,7 +578,7 @@ follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
 		cli_progress_done();
 		return EX_OK;
 	}
-	fail(c, rc, errbuf);
+	fail(rc, errbuf);
 }
 
 /* One option; shared by the options before and after the kind. */
@@ -891,7 +893,7 @@ main(int argc, char **argv)
 			goto done;
 		}
 		if ((rc = queue_latest(c, &r, &o, errbuf, &ctxs, &nctx)) != AQ_OK)
-			fail(c, rc, errbuf);
+			fail(rc, errbuf);
 	} else {
 		int64_t *ids, t, end;
 		size_t n;
@@ -929,7 +931,7 @@ main(int argc, char **argv)
 	rc = aq_client_run(c, on_record, &r);
 	if (rc != AQ_OK) {
 		fflush(stdout);
-		fail(c, rc, errbuf);
+		fail(rc, errbuf);
 	}
 	rc = EX_OK;
 done:
