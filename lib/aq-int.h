@@ -104,24 +104,75 @@ struct aq_value {
 };
 
 /*
+ * Skip rules: member paths whose values a builder checks but leaves out
+ * of the tree.  One node per path component; the names that may follow a
+ * component (or start a path) form a set, hashed by length and first
+ * byte so that a key with no rule costs one look.
+ */
+#define AQI_SKIP_SLOTS 32
+struct aqi_skip;
+struct aqi_skipset {
+	struct aqi_skip *slot[AQI_SKIP_SLOTS];
+};
+struct aqi_skip {
+	struct aqi_skip *next;		/* in the same slot */
+	struct aqi_skipset *child;	/* the components after this one */
+	size_t len;
+	int leaf;			/* a path ends here: skip the value */
+	char name[];
+};
+static inline size_t
+aqi_skip_slot(const char *name, size_t len)
+{
+	return ((unsigned char)name[0] + len * 7) % AQI_SKIP_SLOTS;
+}
+/* Add a dotted path ("coverage.datetimeFrom") to *set (made when NULL);
+ * AQ_EINVAL for an empty component. */
+int aqi_skip_add(struct aqi_skipset **set, const char *path);
+void aqi_skip_free(struct aqi_skipset *set);
+
+/* An open container of a builder. */
+struct aqi_frame {
+	struct aq_value *v;
+	struct aq_value **tail;		/* where its next child goes */
+	const struct aqi_skipset *rule;	/* the rules for its members */
+};
+
+/*
  * Builds a value tree from yajl callbacks.  Shared by the NDJSON reader
  * and the HTTP client (which parses response envelopes with it).
  */
 struct aqi_builder {
 	struct aqi_arena arena;
-	struct aq_value **stack;	/* open containers */
-	struct aq_value **last;		/* last child of each open container */
+	struct aqi_frame *frame;	/* open containers */
 	size_t depth, cap;
 	struct aq_value *root;
 	const char *pending_key;
 	size_t pending_keylen;
+	const struct aqi_skipset *skip;	/* rules for the root's members */
+	const struct aqi_skipset *pending_rule;	/* for the value after a key */
+	size_t skipping;		/* depth inside a skipped value */
+	int skip_next;			/* the next value is skipped */
 	int values;			/* top-level values completed */
 	int not_object;			/* a top-level value was not an object */
+	/* in situ: a writable copy of the text being parsed, whose strings
+	 * and numbers the nodes point into instead of copying them */
+	uintptr_t lo, hi;
+	char *nul_at;			/* the end of the last number, to end */
 };
 
 /* yajl callbacks whose ctx is a struct aqi_builder. */
 extern const yajl_callbacks aqi_builder_callbacks;
 void aqi_builder_reset(struct aqi_builder *b);
+/*
+ * Parse text (len bytes, writable, text[len] readable) in situ: string
+ * and key nodes point into it, their closing quote overwritten by a NUL;
+ * a number's end is overwritten once the next token has been read, which
+ * in an object or array always comes.  Text yajl hands over from its own
+ * buffers (escapes, a token split across calls) is copied as usual.
+ * Lasts until the next reset.
+ */
+void aqi_builder_insitu(struct aqi_builder *b, char *text, size_t len);
 void aqi_builder_free(struct aqi_builder *b);
 
 /* A schema migration, built from sql/NNN-name.sql by lib/sql2c.awk. */

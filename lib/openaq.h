@@ -184,6 +184,17 @@ const char *aq_reader_name(const struct aq_reader *r);
 /* The raw text of the last line read, without its line ending. */
 const char *aq_reader_raw(const struct aq_reader *r, size_t *len);
 /*
+ * Leave the member at path out of every record: its value is still
+ * checked as JSON, but not built, so aq_value_get() finds it absent.  A
+ * path names members of nested objects ("coverage.datetimeFrom"); an
+ * array is transparent (with "sensors.parameter", no element of the
+ * sensors array has a parameter).  A reader that only needs part of
+ * each record reads faster this way; aq_reader_raw() still has the
+ * whole line.  Call it before reading, once per path.  AQ_EINVAL for
+ * an empty component ("a..b").
+ */
+int aq_reader_skip(struct aq_reader *r, const char *path);
+/*
  * fn(arg) is called each time the reader is about to wait for input
  * (before every read(2), and again after a read(2) interrupted by a
  * signal).  Streaming filters flush their output there, so that no row

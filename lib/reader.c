@@ -27,6 +27,7 @@ struct aq_reader {
 	size_t rawlen;
 	yajl_handle yajl;
 	struct aqi_builder b;
+	struct aqi_skipset *skip;	/* members left out of records */
 	struct aqi_errbuf err;
 	int (*refill)(void *);
 	void *refill_arg;
@@ -56,6 +57,7 @@ aq_reader_free(struct aq_reader *r)
 	if (r->yajl != NULL)
 		yajl_free(r->yajl);
 	aqi_builder_free(&r->b);
+	aqi_skip_free(r->skip);
 	aq_buf_free(&r->carry);
 	free(r->name_copy);
 	free(r->buf);
@@ -73,6 +75,20 @@ aq_reader_set_refill(struct aq_reader *r, int (*fn)(void *), void *arg)
 {
 	r->refill = fn;
 	r->refill_arg = arg;
+}
+
+int
+aq_reader_skip(struct aq_reader *r, const char *path)
+{
+	int rc;
+
+	if (r == NULL || path == NULL)
+		return AQ_EINVAL;
+	if ((rc = aqi_skip_add(&r->skip, path)) != AQ_OK)
+		return aqi_fail(&r->err, rc, "%s: %s", path, rc == AQ_EINVAL ?
+		    "not a member path" : "out of memory");
+	r->b.skip = r->skip;
+	return AQ_OK;
 }
 
 int
@@ -145,8 +161,14 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	yajl_status st;
 	const char *why = NULL;
 	size_t col;
+	char *text;
 
 	aqi_builder_reset(&r->b);
+	/* the tree points into a copy of the line: raw stays as it came */
+	if ((text = aqi_arena_strdup(&r->b.arena, r->raw, r->rawlen)) == NULL)
+		return aqi_fail(&r->err, AQ_ENOMEM, "%s:%ld: out of memory", r->name,
+		    r->line);
+	aqi_builder_insitu(&r->b, text, r->rawlen);
 	if (r->yajl == NULL) {
 		r->yajl = yajl_alloc(&aqi_builder_callbacks, NULL, &r->b);
 		if (r->yajl == NULL)
@@ -154,7 +176,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 			    r->name, r->line);
 		yajl_config(r->yajl, yajl_allow_multiple_values, 1);
 	}
-	st = yajl_parse(r->yajl, (const unsigned char *)r->raw, r->rawlen);
+	st = yajl_parse(r->yajl, (const unsigned char *)text, r->rawlen);
 	if (st == yajl_status_ok)
 		/* a space ends a trailing number, as a newline would */
 		st = yajl_parse(r->yajl, sep, 1);

@@ -10,12 +10,13 @@
 
 /* ---- building ---- */
 
+/* The top-level value (cold: once per record). */
 static struct aq_value *
-node(struct aqi_builder *b, int type)
+top(struct aqi_builder *b, int type)
 {
-	struct aq_value *v, *parent;
+	struct aq_value *v;
 
-	if (b->depth == 0 && b->values > 0) {
+	if (b->values > 0) {
 		/* a second top-level value: the reader reports it */
 		b->values++;
 		return NULL;
@@ -24,37 +25,101 @@ node(struct aqi_builder *b, int type)
 		return NULL;
 	memset(v, 0, sizeof *v);
 	v->type = (unsigned char)type;
-	if (b->depth == 0) {
-		b->root = v;
-		if (type != AQ_OBJECT)
-			b->not_object = 1;
-		if (type != AQ_OBJECT && type != AQ_ARRAY)
-			b->values++;
-		return v;
-	}
-	parent = b->stack[b->depth - 1];
-	if (parent->type == AQ_OBJECT) {
-		v->key = b->pending_key;
-		v->keylen = (uint32_t)b->pending_keylen;
-	}
-	if (b->last[b->depth - 1] == NULL)
-		parent->u.first = v;
-	else
-		b->last[b->depth - 1]->next = v;
-	b->last[b->depth - 1] = v;
-	parent->len++;
+	b->root = v;
+	if (type != AQ_OBJECT)
+		b->not_object = 1;
+	if (type != AQ_OBJECT && type != AQ_ARRAY)
+		b->values++;
 	return v;
 }
 
-static int
+/* A member or element of the innermost open container. */
+static inline struct aq_value *
+node(struct aqi_builder *b, int type)
+{
+	struct aq_value *v;
+	struct aqi_frame *f;
+
+	if (b->depth == 0)
+		return top(b, type);
+	if ((v = aqi_arena_alloc(&b->arena, sizeof *v)) == NULL)
+		return NULL;
+	f = &b->frame[b->depth - 1];
+	v->next = NULL;
+	v->u.first = NULL;
+	v->len = 0;
+	v->type = (unsigned char)type;
+	if (f->v->type == AQ_OBJECT) {
+		v->key = b->pending_key;
+		v->keylen = (uint32_t)b->pending_keylen;
+	} else {
+		v->key = NULL;
+		v->keylen = 0;
+	}
+	*f->tail = v;
+	f->tail = &v->next;
+	f->v->len++;
+	return v;
+}
+
+/*
+ * Every token's callback first ends the number before it: yajl has read
+ * past that number's last byte by now.  Then text that lies in the in-situ
+ * copy is used where it is (a string's closing quote becomes its NUL; a
+ * number's next byte, a separator yajl has yet to read, is left for the
+ * next callback), and any other text is copied.
+ */
+static inline void
+end_number(struct aqi_builder *b)
+{
+	if (b->nul_at != NULL) {
+		*b->nul_at = '\0';
+		b->nul_at = NULL;
+	}
+}
+
+static inline const char *
+text_of(struct aqi_builder *b, const char *s, size_t len, int number)
+{
+	uintptr_t at = (uintptr_t)s;
+
+	if (at >= b->lo && at < b->hi && len < b->hi - at) {
+		char *end = (char *)s + len;
+
+		if (number)
+			b->nul_at = end;
+		else
+			*end = '\0';
+		return s;
+	}
+	return aqi_arena_strdup(&b->arena, s, len);
+}
+
+/*
+ * A value that a skip rule leaves out: 1 while inside one (or at the
+ * value a rule names, which starts it).
+ */
+static inline int
+skipped(struct aqi_builder *b)
+{
+	if (b->skipping == 0 && !b->skip_next)
+		return 0;
+	b->skip_next = 0;
+	return 1;
+}
+
+static inline int
 scalar(struct aqi_builder *b, int type, const char *text, size_t len)
 {
 	struct aq_value *v;
 
+	end_number(b);
+	if (skipped(b))
+		return 1;
 	if ((v = node(b, type)) == NULL)
 		return 0;
 	if (text != NULL) {
-		if ((v->u.text = aqi_arena_strdup(&b->arena, text, len)) == NULL)
+		if ((v->u.text = text_of(b, text, len, type == AQ_NUMBER)) == NULL)
 			return 0;
 		v->len = len;
 	}
@@ -90,32 +155,50 @@ static int
 open_container(struct aqi_builder *b, int type)
 {
 	struct aq_value *v;
+	struct aqi_frame *f;
+	const struct aqi_skipset *rule;
 
+	end_number(b);
+	if (skipped(b)) {
+		b->skipping++;
+		return 1;
+	}
 	if ((v = node(b, type)) == NULL)
 		return 0;
 	if (b->not_object)
 		return 0;
+	/* the rules for this container's members: the root's are the
+	 * builder's; an object member's come with its key; an array's
+	 * elements share the array's */
+	if (b->depth == 0)
+		rule = b->skip;
+	else if (b->frame[b->depth - 1].v->type == AQ_ARRAY)
+		rule = b->frame[b->depth - 1].rule;
+	else
+		rule = b->pending_rule;
 	if (b->depth == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
-		struct aq_value **s, **l;
 
-		if ((s = realloc(b->stack, cap * sizeof *s)) == NULL)
+		if ((f = realloc(b->frame, cap * sizeof *f)) == NULL)
 			return 0;
-		b->stack = s;
-		if ((l = realloc(b->last, cap * sizeof *l)) == NULL)
-			return 0;
-		b->last = l;
+		b->frame = f;
 		b->cap = cap;
 	}
-	b->stack[b->depth] = v;
-	b->last[b->depth] = NULL;
-	b->depth++;
+	f = &b->frame[b->depth++];
+	f->v = v;
+	f->tail = &v->u.first;
+	f->rule = rule;
 	return 1;
 }
 
 static int
 close_container(struct aqi_builder *b)
 {
+	end_number(b);
+	if (b->skipping > 0) {
+		b->skipping--;
+		return 1;
+	}
 	if (b->depth == 0)
 		return 0;
 	if (--b->depth == 0)
@@ -133,10 +216,24 @@ static int
 cb_map_key(void *ctx, const unsigned char *key, size_t len)
 {
 	struct aqi_builder *b = ctx;
+	const struct aqi_skipset *set;
+	const struct aqi_skip *k;
 
 	if (len > UINT32_MAX)
 		return 0;
-	if ((b->pending_key = aqi_arena_strdup(&b->arena, (const char *)key, len)) == NULL)
+	end_number(b);
+	if (b->skipping > 0)
+		return 1;
+	b->pending_rule = NULL;
+	if ((set = b->frame[b->depth - 1].rule) != NULL && len > 0)
+		for (k = set->slot[aqi_skip_slot((const char *)key, len)]; k != NULL;
+		    k = k->next)
+			if (k->len == len && memcmp(k->name, key, len) == 0) {
+				b->skip_next = k->leaf;
+				b->pending_rule = k->child;
+				break;
+			}
+	if ((b->pending_key = text_of(b, (const char *)key, len, 0)) == NULL)
 		return 0;
 	b->pending_keylen = len;
 	return 1;
@@ -176,19 +273,88 @@ aqi_builder_reset(struct aqi_builder *b)
 	b->root = NULL;
 	b->pending_key = NULL;
 	b->pending_keylen = 0;
+	b->pending_rule = NULL;
+	b->skipping = 0;
+	b->skip_next = 0;
 	b->values = 0;
 	b->not_object = 0;
+	b->lo = b->hi = 0;
+	b->nul_at = NULL;
+}
+
+void
+aqi_builder_insitu(struct aqi_builder *b, char *text, size_t len)
+{
+	b->lo = (uintptr_t)text;
+	b->hi = (uintptr_t)text + len;
 }
 
 void
 aqi_builder_free(struct aqi_builder *b)
 {
 	aqi_arena_free(&b->arena);
-	free(b->stack);
-	free(b->last);
-	b->stack = b->last = NULL;
+	free(b->frame);
+	b->frame = NULL;
 	b->depth = b->cap = 0;
 	b->root = NULL;
+}
+
+/* ---- skip rules ---- */
+
+int
+aqi_skip_add(struct aqi_skipset **set, const char *path)
+{
+	const char *p = path, *dot;
+	struct aqi_skip *k, **slot;
+	size_t n;
+
+	for (;;) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0)
+			return AQ_EINVAL;
+		if (*set == NULL && (*set = calloc(1, sizeof **set)) == NULL)
+			return AQ_ENOMEM;
+		slot = &(*set)->slot[aqi_skip_slot(p, n)];
+		for (k = *slot; k != NULL; k = k->next)
+			if (k->len == n && memcmp(k->name, p, n) == 0)
+				break;
+		if (k == NULL) {
+			if ((k = calloc(1, sizeof *k + n + 1)) == NULL)
+				return AQ_ENOMEM;
+			memcpy(k->name, p, n);
+			k->len = n;
+			k->next = *slot;
+			*slot = k;
+		} else if (k->leaf)
+			return AQ_OK;	/* a shorter path skips it all already */
+		if (dot == NULL) {
+			/* this path ends here: the whole value goes */
+			k->leaf = 1;
+			aqi_skip_free(k->child);
+			k->child = NULL;
+			return AQ_OK;
+		}
+		set = &k->child;
+		p = dot + 1;
+	}
+}
+
+void
+aqi_skip_free(struct aqi_skipset *set)
+{
+	struct aqi_skip *k, *next;
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < AQI_SKIP_SLOTS; i++)
+		for (k = set->slot[i]; k != NULL; k = next) {
+			next = k->next;
+			aqi_skip_free(k->child);
+			free(k);
+		}
+	free(set);
 }
 
 /* ---- reading ---- */

@@ -231,6 +231,95 @@ main(void)
 		close(p[0]);
 	}
 
+	/* the tree points into a copy of the line: every kind of text ends
+	 * where it should, and the raw line stays as it came */
+	{
+		const char in[] = "{\"n\":12,\"s\":\"abc\",\"e\":\"a\\\"b\\u00e9\",\"arr\":[1,-2.5e3,[3]],"
+		    "\"o\":{\"x\":7} ,\"k\\u0041\":\"v\",\"t\":true,\"z\":0}\n";
+		const char *raw;
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_OK, "a line of every token kind");
+		is_str(aq_value_string(aq_value_get(v, "n"), NULL), "12", "a number before a comma");
+		is_str(aq_value_string(aq_value_get(v, "s"), NULL), "abc", "a plain string");
+		is_str(aq_value_string(aq_value_get(v, "e"), NULL), "a\"b\xc3\xa9", "a string with escapes");
+		is_str(aq_value_string(aq_value_path(v, "arr.0"), NULL), "1", "a number in an array");
+		is_str(aq_value_string(aq_value_path(v, "arr.1"), NULL), "-2.5e3", "a number before a comma in an array");
+		is_str(aq_value_string(aq_value_path(v, "arr.2.0"), NULL), "3", "a number before ]");
+		is_str(aq_value_string(aq_value_path(v, "o.x"), NULL), "7", "a number before }");
+		is_str(aq_value_string(aq_value_get(v, "kA"), NULL), "v", "a key with an escape");
+		is_str(aq_value_string(aq_value_get(v, "z"), NULL), "0", "the last number of the line");
+		ok(aq_value_type(aq_value_get(v, "t")) == AQ_TRUE, "a boolean among them");
+		raw = aq_reader_raw(r, &len);
+		ok(len == sizeof in - 2 && memcmp(raw, in, len) == 0, "the raw line is untouched");
+	}
+
+	/* members left out by aq_reader_skip */
+	{
+		struct aq_reader *r2 = aq_reader_new();
+		char err2[256];
+		const char in[] =
+		    "{\"value\":1,\"summary\":{\"min\":1,\"q\":[1,{\"x\":\"s\"}]},"
+		    "\"period\":{\"datetimeFrom\":{\"utc\":\"x\"},\"datetimeTo\":{\"utc\":\"y\"}},"
+		    "\"sensors\":[{\"id\":1,\"parameter\":{\"id\":2}},{\"id\":3,\"parameter\":5}],"
+		    "\"a\":{\"b\":{\"c\":1,\"d\":2}},\"datetimeFrom\":\"kept\"}\n"
+		    "{\"summary\":{\"min\":tru}}\n"
+		    "{\"summary\":\"\xff\",\"v\":1}\n"
+		    "{\"summary\":{\"a\":[1,\n"
+		    "{\"summary\":1,\"v\":2}\n";
+		const char *raw;
+
+		aq_reader_set_errbuf(r2, err2, sizeof err2);
+		is_int(aq_reader_skip(r2, "a..b"), AQ_EINVAL, "an empty component is refused");
+		ok(strstr(err2, "a..b") != NULL, "the message names the path (%s)", err2);
+		is_int(aq_reader_skip(r2, ""), AQ_EINVAL, "an empty path is refused");
+		is_int(aq_reader_skip(r2, ".x"), AQ_EINVAL, "a leading dot is refused");
+		is_int(aq_reader_skip(r2, NULL), AQ_EINVAL, "a NULL path is refused");
+		ok(aq_reader_skip(r2, "summary.min") == AQ_OK && aq_reader_skip(r2, "summary") == AQ_OK &&
+		    aq_reader_skip(r2, "summary.max") == AQ_OK &&
+		    aq_reader_skip(r2, "period.datetimeFrom") == AQ_OK &&
+		    aq_reader_skip(r2, "sensors.parameter") == AQ_OK &&
+		    aq_reader_skip(r2, "a.b.c") == AQ_OK, "paths are taken");
+		close(fds[0]);
+		strcpy(tmpl, "/tmp/aq0300.XXXXXX");
+		if ((fds[0] = mkstemp(tmpl)) == -1 || write(fds[0], in, sizeof in - 1) != (ssize_t)(sizeof in - 1))
+			return 99;
+		unlink(tmpl);
+		lseek(fds[0], 0, SEEK_SET);
+		aq_reader_open(r2, fds[0], "skip.ndjson");
+		rc = aq_reader_next(r2, &v);
+		ok(rc == AQ_OK, "a record with skipped members reads (%s)", err2);
+		ok(aq_value_get(v, "summary") == NULL, "summary is left out, arrays and objects inside it too");
+		ok(aq_value_path(v, "period.datetimeFrom") == NULL, "a nested member is left out");
+		is_str(aq_value_string(aq_value_path(v, "period.datetimeTo.utc"), NULL), "y",
+		    "its sibling stays");
+		is_int(aq_value_count(aq_value_get(v, "period")), 1, "the object counts only what it has");
+		ok(aq_value_path(v, "sensors.0.parameter") == NULL && aq_value_path(v, "sensors.1.parameter") == NULL,
+		    "an array is transparent: every element loses the member");
+		ok(aq_value_int64(aq_value_path(v, "sensors.1.id"), &i) == AQ_OK && i == 3,
+		    "and keeps the others");
+		ok(aq_value_path(v, "a.b.c") == NULL && aq_value_int64(aq_value_path(v, "a.b.d"), &i) == AQ_OK &&
+		    i == 2, "three levels deep");
+		is_str(aq_value_string(aq_value_get(v, "datetimeFrom"), NULL), "kept",
+		    "a rule is a path, not a name: a top-level datetimeFrom stays");
+		is_int(aq_value_count(v), 5, "the record has its five other members");
+		raw = aq_reader_raw(r2, &len);
+		ok(len == strchr(in, '\n') - in && memcmp(raw, in, len) == 0, "the raw line has all of it");
+		rc = aq_reader_next(r2, &v);
+		ok(rc == AQ_EJSON && strstr(err2, "skip.ndjson:2:") == err2,
+		    "invalid JSON inside a skipped member is still an error (%s)", err2);
+		rc = aq_reader_next(r2, &v);
+		ok(rc == AQ_EJSON && aq_reader_line(r2) == 3,
+		    "invalid UTF-8 inside a skipped member is still an error (%s)", err2);
+		rc = aq_reader_next(r2, &v);
+		ok(rc == AQ_EJSON && aq_reader_line(r2) == 4, "a line that ends inside a skipped member");
+		rc = aq_reader_next(r2, &v);
+		ok(rc == AQ_OK && aq_value_count(v) == 1 && aq_value_int64(aq_value_get(v, "v"), &i) == AQ_OK &&
+		    i == 2, "the next line starts afresh");
+		aq_reader_free(r2);
+	}
+
 	aq_reader_free(r);
 	if (fds[0] != -1)
 		close(fds[0]);
