@@ -21,7 +21,7 @@ struct reading {
 	int period;
 	const char *value, *lat, *lon;			/* number text; NULL: null */
 	size_t value_len, lat_len, lon_len;
-	double v;
+	double v, lat_d, lon_d;				/* the numbers read */
 	const char *observed, *expected;
 	size_t observed_len, expected_len;
 	int flagged;					/* -1: null */
@@ -75,13 +75,6 @@ usage(int status)
 
 /* ---- one reading: validate, fill, convert, write ---- */
 
-static int
-reject(const char *file, long line, const char *reason, const struct aq_value *rec,
-    const char *raw, size_t rawlen)
-{
-	return cli_reject(&g.rejects, file, line, reason, rec, raw, rawlen);
-}
-
 static const char *
 finish(struct reading *r)
 {
@@ -114,8 +107,10 @@ finish(struct reading *r)
 		if (r->lat == NULL && r->lon == NULL && si->has_coords) {
 			r->lat_len = fmt_double(si->latitude, r->coordtmp[0], 32);
 			r->lat = r->coordtmp[0];
+			r->lat_d = si->latitude;
 			r->lon_len = fmt_double(si->longitude, r->coordtmp[1], 32);
 			r->lon = r->coordtmp[1];
+			r->lon_d = si->longitude;
 		}
 	}
 	if (r->value == NULL) {
@@ -152,9 +147,9 @@ finish(struct reading *r)
 			break;
 		}
 	}
-	if (r->lat != NULL && (r->v = strtod(r->lat, NULL), r->v < -90 || r->v > 90))
+	if (r->lat != NULL && (r->lat_d < -90 || r->lat_d > 90))
 		g.coords_range++;
-	else if (r->lon != NULL && (r->v = strtod(r->lon, NULL), r->v < -180 || r->v > 180))
+	else if (r->lon != NULL && (r->lon_d < -180 || r->lon_d > 180))
 		g.coords_range++;
 
 	b = window_put(&g.win, r->sensor_id, r->period, r->usec);
@@ -221,17 +216,16 @@ static const char *
 coords(struct reading *r, const struct aq_value *c)
 {
 	const char *reason;
-	double d;
 
 	if (aq_value_is_null(c))
 		return NULL;
 	if (aq_value_type(c) != AQ_OBJECT)
 		return "coordinates is not an object";
 	if ((reason = num(aq_value_get(c, "latitude"), "coordinates.latitude", &r->lat,
-	    &r->lat_len, &d, r->lattmp)) != NULL)
+	    &r->lat_len, &r->lat_d, r->lattmp)) != NULL)
 		return reason;
 	return num(aq_value_get(c, "longitude"), "coordinates.longitude", &r->lon,
-	    &r->lon_len, &d, r->lontmp);
+	    &r->lon_len, &r->lon_d, r->lontmp);
 }
 
 static const char *
@@ -264,6 +258,18 @@ count(const struct aq_value *v, const char **text, size_t *len, char *tmp)
 	*text = tmp;
 	return 1;
 }
+
+/*
+ * What series records carry and no row uses.  The reader leaves these out
+ * of the tree, which is a good part of the work per record; a reject
+ * keeps the line as it came.
+ */
+static const char *const skip[] = {
+	"summary", "period.interval", "period.datetimeFrom", "parameter.displayName",
+	"coverage.expectedInterval", "coverage.observedInterval",
+	"coverage.percentComplete", "coverage.percentCoverage", "coverage.datetimeFrom",
+	"coverage.datetimeTo", NULL
+};
 
 /* measurements, hours, days, years: value, parameter, period, coverage... */
 static const char *
@@ -401,7 +407,6 @@ archive(struct reading *r, const struct aq_value *rec)
 	const struct aq_value *dt, *val;
 	const char *reason, *s;
 	size_t len;
-	double d;
 
 	r->period = P_RAW;
 	if ((reason = id(aq_value_get(rec, "sensors_id"), "sensors_id", &r->sensor_id)) ||
@@ -418,9 +423,9 @@ archive(struct reading *r, const struct aq_value *rec)
 	if ((reason = str(aq_value_get(rec, "parameter"), "parameter", &r->parameter,
 	    &r->parameter_len)) ||
 	    (reason = str(aq_value_get(rec, "units"), "units", &r->units, &r->units_len)) ||
-	    (reason = num(aq_value_get(rec, "lat"), "lat", &r->lat, &r->lat_len, &d,
+	    (reason = num(aq_value_get(rec, "lat"), "lat", &r->lat, &r->lat_len, &r->lat_d,
 	    r->lattmp)) ||
-	    (reason = num(aq_value_get(rec, "lon"), "lon", &r->lon, &r->lon_len, &d,
+	    (reason = num(aq_value_get(rec, "lon"), "lon", &r->lon, &r->lon_len, &r->lon_d,
 	    r->lontmp)))
 		return reason;
 	if (r->parameter != NULL && r->parameter_len == 0)
@@ -470,8 +475,14 @@ on_record(void *arg, struct aq_reader *rd, const struct aq_value *rec)
 		reason = "not a reading record (no period, datetime or sensors_id)";
 	if (reason == NULL)
 		reason = finish(&r);
-	if (reason != NULL)
-		return reject(aq_reader_name(rd), aq_reader_line(rd), reason, rec, NULL, 0);
+	if (reason != NULL) {
+		/* the line as it came: the tree lacks the skipped members */
+		size_t len;
+		const char *raw = aq_reader_raw(rd, &len);
+
+		return cli_reject_json(&g.rejects, aq_reader_name(rd), aq_reader_line(rd),
+		    reason, raw, len);
+	}
 	return g.win.error;
 }
 
@@ -514,7 +525,6 @@ csv_reading(struct reading *r, const struct csv_record *c)
 {
 	const char *f[NCOLS];
 	size_t len[NCOLS], k;
-	double d;
 	int rc;
 
 	if (c->nfields != hdr.nfields || c->too_many)
@@ -535,9 +545,9 @@ csv_reading(struct reading *r, const struct csv_record *c)
 	if (conv_time(f[C_DATETIME], len[C_DATETIME], "datetime", 0, r->datetime,
 	    &r->datetime_len, &r->usec) != F_OK)
 		return why_last();
-	if (text_num(f[C_LAT], len[C_LAT], "lat", &r->lat, &r->lat_len, &d, r->lattmp) ==
-	    F_BAD || text_num(f[C_LON], len[C_LON], "lon", &r->lon, &r->lon_len, &d,
-	    r->lontmp) == F_BAD)
+	if (text_num(f[C_LAT], len[C_LAT], "lat", &r->lat, &r->lat_len, &r->lat_d,
+	    r->lattmp) == F_BAD || text_num(f[C_LON], len[C_LON], "lon", &r->lon,
+	    &r->lon_len, &r->lon_d, r->lontmp) == F_BAD)
 		return why_last();
 	if (len[C_PARAMETER] > 0) {
 		r->parameter = f[C_PARAMETER];
@@ -580,7 +590,7 @@ on_csv(void *arg, const struct csv_record *c)
 	if ((reason = csv_reading(&r, c)) == NULL)
 		reason = finish(&r);
 	if (reason != NULL)
-		return reject(c->file, c->line, reason, NULL, c->raw, c->rawlen);
+		return cli_reject(&g.rejects, c->file, c->line, reason, NULL, c->raw, c->rawlen);
 	return g.win.error;
 }
 
@@ -701,6 +711,7 @@ main(int argc, char **argv)
 	else {
 		memset(&loop, 0, sizeof loop);
 		loop.record = on_record;
+		loop.skip = skip;
 		loop.idle = on_idle;
 		loop.rejects = &g.rejects;
 		status = cli_loop_run(&loop, argc, argv);

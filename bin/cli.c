@@ -484,6 +484,9 @@ cli_loop_run(struct cli_loop *loop, int argc, char **argv)
 		cli_errx(EX_SOFTWARE, "out of memory");
 	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
 	aq_reader_set_refill(r, on_refill, loop);
+	for (i = 0; loop->skip != NULL && loop->skip[i] != NULL; i++)
+		if (aq_reader_skip(r, loop->skip[i]) != AQ_OK)
+			cli_errx(EX_SOFTWARE, "%s", errbuf);
 	if (argc == 0)
 		status = loop_one(loop, r, STDIN_FILENO, "-", errbuf);
 	for (i = 0; i < argc && status == 0 && !cli_signalled; i++) {

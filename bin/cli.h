@@ -102,6 +102,8 @@ struct cli_loop {
 	int (*idle)(void *arg);
 	void *arg;
 	struct cli_rejects *rejects;
+	/* NULL-terminated member paths record() never reads (aq_reader_skip) */
+	const char *const *skip;
 	unsigned long records;	/* records handed to record() */
 	unsigned long lines_bad;	/* lines that were not JSON */
 };

@@ -2,7 +2,7 @@
 # aq-norm and aq-dims: malformed input, reject files line by line, exit
 # statuses, options.
 . "$AQ_SRCDIR/t/lib.sh"
-plan 34
+plan 37
 
 good='{"datetime":{"utc":"2024-01-01T01:00:00Z"},"value":1,"sensorsId":1}'
 good2='{"datetime":{"utc":"2024-01-01T02:00:00Z"},"value":2,"sensorsId":1}'
@@ -37,6 +37,16 @@ printf '{"datetime":{"utc":"2024-01-01T01:00:00Z"},"value":1,"sensorsId":1,"x":"
 rm -f "$TMP/rej"
 check_status "invalid UTF-8 with --reject exits 0" 0 aq-norm -q --reject "$TMP/rej" "$TMP/utf8"
 check_grep "the raw line keeps U+FFFD for the bad byte" '"x\\":\\"�\\"}"}$' "$TMP/rej"
+
+# a rejected record is kept as it came: the members aq-norm never reads
+# (summary, coverage times...) and the spacing and escapes of the line too
+rec='{"value": -999, "parameter":{"id":2,"name":"pm25","units":"\u00b5g/m\u00b3","displayName":null},"period":{"label":"1hour","interval":"01:00:00","datetimeFrom":{"utc":"2024-01-01T00:00:00Z","local":"2024-01-01T01:00:00+01:00"},"datetimeTo":{"utc":"2024-01-01T01:00:00Z","local":"2024-01-01T02:00:00+01:00"}},"summary":{"min":-999,"max":-999},"coverage":{"observedCount":1,"datetimeTo":{"utc":"2024-01-01T01:00:00Z"}},"sensorsId":7}'
+printf '%s\n' "$rec" >"$TMP/sentinel"
+rm -f "$TMP/rej"
+check_status "a sentinel hour with --reject exits 0" 0 aq-norm -q --reject "$TMP/rej" "$TMP/sentinel"
+check_eq "the reject holds the record byte for byte" "$(sed 's/.*,"record"://; s/}$//' "$TMP/rej")" "$rec"
+check_eq "and is valid JSON whose record has every member" \
+    "$(jq -c '.record | keys' "$TMP/rej")" '["coverage","parameter","period","sensorsId","summary","value"]'
 
 # rejects are appended, one per bad record, in input order
 printf '%s\n' '{"period":{"label":"raw"},"value":1}' "$good" '{"a":1}' >"$TMP/two"
