@@ -17,19 +17,9 @@ rows_nomem(void)
 }
 
 static inline void
-put(struct aq_buf *b, const void *p, size_t n)
-{
-	if (b->cap - b->len <= n && aq_buf_reserve(b, n + 1) != AQ_OK)
-		rows_nomem();
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static inline void
 putc1(struct aq_buf *b, char c)
 {
-	put(b, &c, 1);
+	row_raw(b, &c, 1);
 }
 
 void
@@ -73,7 +63,7 @@ string(struct aq_buf *b, const char *s, size_t len)
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		put(b, s + start, i - start);
+		row_raw(b, s + start, i - start);
 		start = i + 1;
 		esc[0] = '\\';
 		switch (c) {
@@ -90,23 +80,17 @@ string(struct aq_buf *b, const char *s, size_t len)
 			esc[5] = hex[c & 15];
 			n = 6;
 		}
-		put(b, esc, n);
+		row_raw(b, esc, n);
 	}
-	put(b, s + start, len - start);
+	row_raw(b, s + start, len - start);
 	putc1(b, '"');
-}
-
-void
-row_raw(struct aq_buf *b, const char *s, size_t n)
-{
-	put(b, s, n);
 }
 
 void
 val_str(struct aq_buf *b, const char *s, size_t len)
 {
 	if (s == NULL)
-		put(b, "null", 4);
+		row_raw(b, "null", 4);
 	else
 		string(b, s, len);
 }
@@ -128,7 +112,7 @@ void
 row_null(struct aq_buf *b, const char *k)
 {
 	key(b, k);
-	put(b, "null", 4);
+	row_raw(b, "null", 4);
 }
 
 void
@@ -142,7 +126,7 @@ val_int(struct aq_buf *b, int64_t v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	put(b, p, (size_t)(buf + sizeof buf - p));
+	row_raw(b, p, (size_t)(buf + sizeof buf - p));
 }
 
 void
@@ -165,9 +149,9 @@ void
 val_num(struct aq_buf *b, const char *text, size_t len)
 {
 	if (text == NULL)
-		put(b, "null", 4);
+		row_raw(b, "null", 4);
 	else
-		put(b, text, len);
+		row_raw(b, text, len);
 }
 
 void
@@ -197,7 +181,7 @@ val_double(struct aq_buf *b, double d)
 	char buf[40];
 	size_t n = fmt_double(d, buf, sizeof buf);
 
-	put(b, buf, n);
+	row_raw(b, buf, n);
 }
 
 void
@@ -218,17 +202,17 @@ void
 val_bool(struct aq_buf *b, int v)
 {
 	if (v < 0)
-		put(b, "null", 4);
+		row_raw(b, "null", 4);
 	else if (v)
-		put(b, "true", 4);
+		row_raw(b, "true", 4);
 	else
-		put(b, "false", 5);
+		row_raw(b, "false", 5);
 }
 
 void
 row_end(struct aq_buf *b)
 {
-	put(b, "}\n", 2);
+	row_raw(b, "}\n", 2);
 }
 
 int

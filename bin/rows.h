@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "openaq.h"
 
@@ -31,8 +32,19 @@ void row_bool(struct aq_buf *b, const char *key, int v);
 /* Close the object and end the line. */
 void row_end(struct aq_buf *b);
 /* The same values without a key, after row_raw() wrote the key: the hot
- * path of aq-norm writes keys as literals. */
-void row_raw(struct aq_buf *b, const char *s, size_t n);
+ * path of aq-norm writes keys as literals.  Inline, so that a literal's
+ * copy is a few moves. */
+/* Allocation failure in a helper: exit 70 with a message. */
+void rows_nomem(void);
+static inline void
+row_raw(struct aq_buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n && aq_buf_reserve(b, n + 1) != AQ_OK)
+		rows_nomem();
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 #define ROW_LIT(b, s) row_raw((b), (s), sizeof(s) - 1)
 void val_str(struct aq_buf *b, const char *s, size_t len);
 void val_int(struct aq_buf *b, int64_t v);
@@ -119,8 +131,5 @@ void keyset_init(struct keyset *s, size_t max);
 /* 1 if (a, b, c) is new (and now kept), 0 if it was seen.  a != 0. */
 int keyset_add(struct keyset *s, int64_t a, int64_t b, int64_t c);
 void keyset_free(struct keyset *s);
-
-/* Allocation failure in a helper: exit 70 with a message. */
-void rows_nomem(void);
 
 #endif /* ROWS_H */

@@ -44,36 +44,39 @@ period_from_label(const char *s, size_t len)
 	return -1;
 }
 
+#define SP(text, unit) {text, sizeof(text) - 1, unit}
 static const struct {
 	const char *text;
+	size_t len;
 	int unit;
 } spellings[] = {
-	{"\xc2\xb5g/m\xc2\xb3", U_UGM3},	/* µg/m³, MICRO SIGN: the API's */
-	{"\xce\xbcg/m\xc2\xb3", U_UGM3},	/* μg/m³, GREEK SMALL LETTER MU */
-	{"\xc2\xb5g/m3", U_UGM3},
-	{"\xce\xbcg/m3", U_UGM3},
-	{"ug/m\xc2\xb3", U_UGM3},
-	{"ug/m3", U_UGM3},
-	{"mg/m\xc2\xb3", U_MGM3},
-	{"mg/m3", U_MGM3},
-	{"ppm", U_PPM},
-	{"ppb", U_PPB},
-	{"particles/cm\xc2\xb3", U_PCM3},
-	{"particles/cm3", U_PCM3},
-	{"%", U_PERCENT},
-	{"c", U_C},
-	{"\xc2\xb0" "c", U_C},
-	{"degc", U_C},
-	{"celsius", U_C},
-	{"f", U_F},
-	{"\xc2\xb0" "f", U_F},
-	{"degf", U_F},
-	{"fahrenheit", U_F},
-	{"mb", U_MB},
-	{"mbar", U_MB},
-	{"hpa", U_MB},
-	{"iaq", U_IAQ},
+	SP("\xc2\xb5g/m\xc2\xb3", U_UGM3),	/* µg/m³, MICRO SIGN: the API's */
+	SP("\xce\xbcg/m\xc2\xb3", U_UGM3),	/* μg/m³, GREEK SMALL LETTER MU */
+	SP("\xc2\xb5g/m3", U_UGM3),
+	SP("\xce\xbcg/m3", U_UGM3),
+	SP("ug/m\xc2\xb3", U_UGM3),
+	SP("ug/m3", U_UGM3),
+	SP("mg/m\xc2\xb3", U_MGM3),
+	SP("mg/m3", U_MGM3),
+	SP("ppm", U_PPM),
+	SP("ppb", U_PPB),
+	SP("particles/cm\xc2\xb3", U_PCM3),
+	SP("particles/cm3", U_PCM3),
+	SP("%", U_PERCENT),
+	SP("c", U_C),
+	SP("\xc2\xb0" "c", U_C),
+	SP("degc", U_C),
+	SP("celsius", U_C),
+	SP("f", U_F),
+	SP("\xc2\xb0" "f", U_F),
+	SP("degf", U_F),
+	SP("fahrenheit", U_F),
+	SP("mb", U_MB),
+	SP("mbar", U_MB),
+	SP("hpa", U_MB),
+	SP("iaq", U_IAQ),
 };
+#undef SP
 
 int
 unit_of(const char *s, size_t len)
@@ -83,7 +86,7 @@ unit_of(const char *s, size_t len)
 	if (s == NULL)
 		return U_UNKNOWN;
 	for (i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
-		if (strlen(spellings[i].text) == len &&
+		if (spellings[i].len == len &&
 		    strncasecmp(spellings[i].text, s, len) == 0)
 			return spellings[i].unit;
 	return U_OTHER;
