@@ -249,7 +249,7 @@ count(const struct aq_value *v, const char **text, size_t *len, char *tmp)
 
 	if ((*text = aq_value_string(v, len)) == NULL || aq_value_type(v) != AQ_NUMBER)
 		return 0;
-	if (*len > 0 && *len < 19 && strspn(*text, "0123456789") == *len)
+	if (*len < 19 && all_digits(*text, *len))
 		return 1;
 	if (aq_value_int64(v, &n) != AQ_OK || n < 0)
 		return 0;

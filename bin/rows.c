@@ -308,8 +308,7 @@ get_id(const struct aq_value *v, const char *name, int64_t *out)
 		return F_NULL;
 	case AQ_NUMBER:
 		s = aq_value_string(v, &len);
-		if (len > 0 && len < 19 && s[0] != '-' && s[0] != '0' &&
-		    strspn(s, "0123456789") == len) {
+		if (len < 19 && s[0] != '0' && all_digits(s, len)) {
 			/* the usual case, without strtoll */
 			for (id = 0; len > 0; len--)
 				id = id * 10 + (*s++ - '0');

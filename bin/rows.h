@@ -79,6 +79,18 @@ const char *why_text(const char *s, size_t len);
 #define F_NULL 1	/* absent or JSON null */
 #define F_BAD 2		/* present but wrong: why() holds the reason */
 
+/* 1 if the len bytes at s are all decimal digits (and len > 0). */
+static inline int
+all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return len > 0;
+}
+
 /* An id: a JSON integer >= 1, or a string of decimal digits. */
 int get_id(const struct aq_value *v, const char *name, int64_t *out);
 /* A string or null; anything else is F_BAD. */
