@@ -539,6 +539,10 @@ class Api:
         self.offset = 0.0
         self.world = World(args.seed, args.locations, args.hours, now0)
         self.lock = threading.Lock()
+        # a request is counted when it arrives and recorded once answered:
+        # stats and requests wait until every counted one is recorded, or
+        # a client could ask for them before its last answer is in
+        self.settled = threading.Condition(self.lock)
         self.faults = []
         for spec in args.fault or []:
             self.add_fault(spec)
@@ -553,6 +557,7 @@ class Api:
 
     def reset_stats(self):
         self.nreq = 0
+        self.ndone = 0
         self.status = {}
         self.rate_limited = 0
         self.windows = {}       # (key, start) -> count
@@ -622,8 +627,13 @@ class Api:
                ("x-ratelimit-remaining", str(remaining)), ("x-ratelimit-reset", str(reset))]
         return allowed, hdr
 
+    def settle(self):
+        """Wait (the lock held) until every request counted is recorded."""
+        self.settled.wait_for(lambda: self.ndone >= self.nreq, timeout=5)
+
     def stats(self):
         with self.lock:
+            self.settle()
             agg = {}
             for (k, s), c in self.windows.items():
                 agg[s] = agg.get(s, 0) + c
@@ -1333,6 +1343,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "gzip": "gzip" in (self.headers.get("Accept-Encoding") or "").lower(),
                                "key": keystate, "fault": fault,
                                "port": self.client_address[1]})
+            api.ndone += 1
+            api.settled.notify_all()
         self.log_line(status, path, query, fault)
 
     def log_line(self, status, path, query, fault):
@@ -1446,6 +1458,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.reply(200, {"ok": True})
             if cmd == "requests":
                 with api.lock:
+                    api.settle()
                     rl = list(api.reqlog)
                 return self.reply(200, rl)
             if cmd == "now":
