@@ -184,6 +184,24 @@ struct aqi_migration {
 /* Ordered by version; ends with {0, NULL, NULL}. */
 extern const struct aqi_migration aqi_migrations[];
 
+/* aq_buf_append() with its common case inline: the loader calls it a few
+ * dozen times per row. */
+static inline int
+aqi_buf_add(struct aq_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len > n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return AQ_OK;
+	}
+	return aq_buf_append(b, p, n);
+}
+
+/* The month of an instant in UTC, as year * 12 + month - 1; -1 outside
+ * the years 1 to 9999, which aq_time_format() cannot write either. */
+int aqi_time_month(int64_t usec);
+
 /* SHA-256 of len bytes (lib/sha256.c). */
 void aqi_sha256(const void *data, size_t len, unsigned char out[32]);
 

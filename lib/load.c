@@ -450,13 +450,13 @@ eval_default(struct aq_loader *l, const char *expr, char **out)
 			const char *e = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" :
 			    *s == '\r' ? "\\r" : *s == '\t' ? "\\t" : NULL;
 
-			if ((e ? aq_buf_puts(&b, e) : aq_buf_append(&b, s, 1)) != AQ_OK) {
+			if ((e ? aq_buf_puts(&b, e) : aqi_buf_add(&b, s, 1)) != AQ_OK) {
 				rc = fail(l, AQ_ENOMEM, "out of memory");
 				break;
 			}
 		}
 		if (rc == AQ_OK && b.data == NULL)
-			rc = aq_buf_append(&b, "", 0);
+			rc = aqi_buf_add(&b, "", 0);
 		*out = b.data;
 	}
 	PQclear(res);
@@ -624,7 +624,13 @@ copy_text(struct aq_buf *b, const char *s, size_t n)
 	size_t i, start = 0;
 	int rc = AQ_OK;
 
-	for (i = 0; i < n && rc == AQ_OK; i++) {
+	/* most text has nothing to escape: one look per byte, one copy */
+	for (i = 0; i < n; i++)
+		if (s[i] == '\\' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			break;
+	if (i == n)
+		return aqi_buf_add(b, s, n);
+	for (; i < n && rc == AQ_OK; i++) {
 		const char *e;
 
 		switch (s[i]) {
@@ -634,12 +640,12 @@ copy_text(struct aq_buf *b, const char *s, size_t n)
 		case '\t': e = "\\t"; break;
 		default: continue;
 		}
-		if ((rc = aq_buf_append(b, s + start, i - start)) == AQ_OK)
-			rc = aq_buf_append(b, e, 2);
+		if ((rc = aqi_buf_add(b, s + start, i - start)) == AQ_OK)
+			rc = aqi_buf_add(b, e, 2);
 		start = i + 1;
 	}
 	if (rc == AQ_OK)
-		rc = aq_buf_append(b, s + start, n - start);
+		rc = aqi_buf_add(b, s + start, n - start);
 	return rc;
 }
 
@@ -683,11 +689,11 @@ put_value(struct aq_loader *l, struct aq_buf *b, const struct column *c, const s
 
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
-		return aq_buf_append(b, "\\N", 2);
+		return aqi_buf_add(b, "\\N", 2);
 	case AQ_TRUE:
 	case AQ_FALSE:
 		if (c->type == CT_BOOL)
-			return aq_buf_append(b, aq_value_type(v) == AQ_TRUE ? "t" : "f", 1);
+			return aqi_buf_add(b, aq_value_type(v) == AQ_TRUE ? "t" : "f", 1);
 		s = aq_value_type(v) == AQ_TRUE ? "true" : "false";
 		return aq_buf_puts(b, s);
 	case AQ_NUMBER:
@@ -697,7 +703,7 @@ put_value(struct aq_loader *l, struct aq_buf *b, const struct column *c, const s
 			n = (size_t)snprintf(num, sizeof num, "%" PRId64, i);
 			s = num;
 		}
-		return aq_buf_append(b, s, n);
+		return aqi_buf_add(b, s, n);
 	case AQ_STRING:
 		if (c->type != CT_JSON) {
 			s = aq_value_string(v, &n);
@@ -728,16 +734,15 @@ static int64_t
 month_of(const struct aq_value *v)
 {
 	struct aq_time t;
-	char buf[AQ_TIME_BUFSZ];
 	const char *s;
 	size_t n;
 
 	if ((s = aq_value_string(v, &n)) == NULL || aq_value_type(v) != AQ_STRING)
 		return -1;
-	if (aq_time_parse(s, n, &t) != AQ_OK || aq_time_format(t.usec, buf, sizeof buf) == 0)
-		return -1;
 	/* a zone-less time is read by the server in our session zone, UTC */
-	return (int64_t)atoi(buf) * 12 + atoi(buf + 5) - 1;
+	if (aq_time_parse(s, n, &t) != AQ_OK)
+		return -1;
+	return aqi_time_month(t.usec);
 }
 
 /* Send what the COPY buffer holds beyond what was sent, in big chunks. */
@@ -949,7 +954,7 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 		size_t at;
 
 		if (i > 0)
-			rc = aq_buf_append(&l->copy, "\t", 1);
+			rc = aqi_buf_add(&l->copy, "\t", 1);
 		if (rc != AQ_OK)
 			break;
 		at = l->copy.len;
@@ -958,7 +963,7 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 		else if (c->defval != NULL)
 			rc = aq_buf_puts(&l->copy, c->defval);
 		else
-			rc = aq_buf_append(&l->copy, "\\N", 2);
+			rc = aqi_buf_add(&l->copy, "\\N", 2);
 		if (c->pk && rc == AQ_OK)
 			keyhash = fnv(keyhash, l->copy.data + at, l->copy.len - at + 1);	/* + the tab or NUL */
 	}
@@ -970,21 +975,21 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 			l->broken = 1;
 	}
 	if (rc == AQ_OK)
-		rc = aq_buf_append(&l->copy, "\n", 1);
+		rc = aqi_buf_add(&l->copy, "\n", 1);
 	if (rc == AQ_OK && l->orphancol >= 0 && l->slots[l->orphancol] != NULL &&
 	    aq_value_type(l->slots[l->orphancol]) == AQ_NUMBER) {
 		size_t n;
 		const char *s = aq_value_string(l->slots[l->orphancol], &n);
 
-		rc = aq_buf_append(&l->ids, l->ids.len ? "," : "{", 1);
+		rc = aqi_buf_add(&l->ids, l->ids.len ? "," : "{", 1);
 		if (rc == AQ_OK)
-			rc = aq_buf_append(&l->ids, s, n);
+			rc = aqi_buf_add(&l->ids, s, n);
 	}
 	r = &l->rows[l->nrows];
 	r->json_off = l->json.len;
 	r->json_len = len;
 	if (rc == AQ_OK)
-		rc = aq_buf_append(&l->json, json ? json : "", json ? len : 0);
+		rc = aqi_buf_add(&l->json, json ? json : "", json ? len : 0);
 	if (rc != AQ_OK) {
 		l->copy.len = before;
 		return fail(l, AQ_ENOMEM, "out of memory");
@@ -1202,7 +1207,7 @@ count_orphans(struct aq_loader *l, uint64_t *n)
 	*n = 0;
 	if (l->orphancol < 0 || l->ids.len == 0)
 		return AQ_OK;
-	if (aq_buf_append(&l->ids, "}", 1) != AQ_OK)
+	if (aqi_buf_add(&l->ids, "}", 1) != AQ_OK)
 		return fail(l, AQ_ENOMEM, "out of memory");
 	params[0] = l->ids.data;
 	res = PQexecParams(l->conn,
@@ -1474,7 +1479,7 @@ load_via_staging(struct aq_loader *l, uint64_t *ins, uint64_t *upd, uint64_t *un
 			struct row *r = &l->rows[k];
 			size_t off = re.len;
 
-			if (aq_buf_append(&re, copy.data + r->copy_off, r->copy_len - 1) != AQ_OK ||
+			if (aqi_buf_add(&re, copy.data + r->copy_off, r->copy_len - 1) != AQ_OK ||
 			    aq_buf_printf(&re, "\t%zu\n", k) != AQ_OK) {
 				aq_buf_free(&re);
 				aq_buf_free(&q);

@@ -2,7 +2,6 @@
  * library's time zone state (no TZ, no mktime). */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "aq-int.h"
@@ -141,33 +140,59 @@ aq_time_parse(const char *s, size_t len, struct aq_time *t)
 	return AQ_OK;
 }
 
+/* Write v as exactly n digits at p (v >= 0, v < 10^n). */
+static void
+put_digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Whole days since 1970-01-01 and microseconds into the day, floored, so
+ * that instants before 1970 work too. */
+static void
+split_usec(int64_t usec, int64_t *days, int64_t *in_day)
+{
+	const int64_t day = INT64_C(86400000000);
+
+	*days = usec / day;
+	*in_day = usec % day;
+	if (*in_day < 0) {
+		*in_day += day;
+		(*days)--;
+	}
+}
+
 size_t
 aq_time_format(int64_t usec, char *buf, size_t size)
 {
-	int64_t secs, days, rem;
+	int64_t days, in_day, secs;
 	int frac, y, n;
 	unsigned m, d;
 
 	if (buf == NULL || size < AQ_TIME_BUFSZ)
 		return 0;
-	/* floor division, so that instants before 1970 work too */
-	secs = usec / 1000000;
-	frac = (int)(usec % 1000000);
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	days = secs / 86400;
-	rem = secs % 86400;
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
+	split_usec(usec, &days, &in_day);
+	secs = in_day / 1000000;
+	frac = (int)(in_day % 1000000);
 	civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return 0;
-	n = snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02d", y, m, d,
-	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+	/* YYYY-MM-DDTHH:MM:SS by hand: this runs once per row */
+	put_digits(buf, (unsigned)y, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, m, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, d, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned)(secs / 3600), 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned)(secs / 60 % 60), 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned)(secs % 60), 2);
+	n = 19;
 	if (frac != 0) {
 		int w = 6;
 
@@ -175,9 +200,25 @@ aq_time_format(int64_t usec, char *buf, size_t size)
 			frac /= 10;
 			w--;
 		}
-		n += snprintf(buf + n, size - (size_t)n, ".%0*d", w, frac);
+		buf[n++] = '.';
+		put_digits(buf + n, (unsigned)frac, w);
+		n += w;
 	}
 	buf[n++] = 'Z';
 	buf[n] = '\0';
 	return (size_t)n;
+}
+
+int
+aqi_time_month(int64_t usec)
+{
+	int64_t days, in_day;
+	int y;
+	unsigned m, d;
+
+	split_usec(usec, &days, &in_day);
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return -1;
+	return y * 12 + (int)m - 1;
 }

@@ -69,5 +69,38 @@ main(void)
 	is_str(utc("9999-12-31T23:59:59Z", &rc), "9999-12-31T23:59:59Z", "year 9999");
 	is_int(aq_time_format(0, buf, 10), 0, "a short buffer is refused");
 	is_int(aq_time_format(253402300800LL * 1000000, buf, sizeof buf), 0, "year 10000 is refused");
+
+	/* formatting and parsing are inverse over the whole range: seeded
+	 * pseudo-random instants from year 1 to 9999, every fraction width */
+	{
+		uint64_t x = 88172645463325252ULL;
+		int64_t lo = -62135596800LL * 1000000, hi = 253402300799LL * 1000000;
+		int bad = 0, k;
+		struct aq_time back;
+
+		for (k = 0; k < 200000; k++) {
+			int64_t u;
+			size_t n;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			u = lo + (int64_t)(x % (uint64_t)(hi - lo));
+			if (k % 4 == 1)
+				u -= u % 1000000;	/* whole seconds */
+			else if (k % 4 == 2)
+				u -= u % 1000;		/* milliseconds */
+			n = aq_time_format(u, buf, sizeof buf);
+			/* the shortest fraction: no trailing zero, no bare dot */
+			if (n != strlen(buf) || buf[n - 1] != 'Z' ||
+			    (strchr(buf, '.') != NULL && (buf[n - 2] == '0' || buf[n - 2] == '.')) ||
+			    ((u % 1000000 == 0) != (strchr(buf, '.') == NULL)) ||
+			    aq_time_parse(buf, n, &back) != AQ_OK || back.usec != u) {
+				if (bad++ == 0)
+					diag("%lld formats as %s", (long long)u, buf);
+			}
+		}
+		is_int(bad, 0, "200000 instants format and parse back");
+	}
 	return done_testing();
 }
