@@ -165,7 +165,7 @@ struct aqi_builder {
 extern const yajl_callbacks aqi_builder_callbacks;
 void aqi_builder_reset(struct aqi_builder *b);
 /*
- * Parse text (len bytes, writable, text[len] readable) in situ: string
+ * Parse text (len writable bytes) in situ: string
  * and key nodes point into it, their closing quote overwritten by a NUL;
  * a number's end is overwritten once the next token has been read, which
  * in an object or array always comes.  Text yajl hands over from its own

@@ -177,8 +177,10 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		yajl_config(r->yajl, yajl_allow_multiple_values, 1);
 	}
 	st = yajl_parse(r->yajl, (const unsigned char *)text, r->rawlen);
-	if (st == yajl_status_ok)
-		/* a space ends a trailing number, as a newline would */
+	/* a space ends a trailing number, as a newline would; a line whose
+	 * object closed at its last byte has none */
+	if (st == yajl_status_ok && !(r->b.depth == 0 && r->b.values == 1 &&
+	    r->raw[r->rawlen - 1] == '}'))
 		st = yajl_parse(r->yajl, sep, 1);
 	if (st == yajl_status_ok && r->b.depth == 0 && r->b.values == 1 &&
 	    !r->b.not_object) {

@@ -255,6 +255,21 @@ main(void)
 		ok(len == sizeof in - 2 && memcmp(raw, in, len) == 0, "the raw line is untouched");
 	}
 
+	/* a number after the object, at the very end of the line */
+	{
+		const char in[] = "{\"a\":1} 7\n{\"a\":1}\n{\"a\":1}7";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && strstr(errbuf, "more than one") != NULL,
+		    "a number after the object is a second value (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_OK, "an object that ends the line");
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3,
+		    "a number right after the object, at the end of input (%s)", errbuf);
+	}
+
 	/* members left out by aq_reader_skip */
 	{
 		struct aq_reader *r2 = aq_reader_new();
