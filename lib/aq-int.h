@@ -198,6 +198,10 @@ aqi_buf_add(struct aq_buf *b, const void *p, size_t n)
 	return aq_buf_append(b, p, n);
 }
 
+/* The bounds of a scaled rate window, shared by aq_limiter_set_window()
+ * and aq_client_set_rate_window(): AQ_OK, or AQ_EINVAL saying so in e. */
+int aqi_check_window(struct aqi_errbuf *e, double seconds);
+
 /* The month of an instant in UTC, as year * 12 + month - 1; -1 outside
  * the years 1 to 9999, which aq_time_format() cannot write either. */
 int aqi_time_month(int64_t usec);

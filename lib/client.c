@@ -284,8 +284,10 @@ aq_client_set_state_dir(struct aq_client *c, const char *dir)
 int
 aq_client_set_rate_window(struct aq_client *c, double seconds)
 {
-	if (!(seconds >= 0.06 && seconds <= 3600))
-		return aqi_fail(&c->err, AQ_EINVAL, "rate window %g s is out of range", seconds);
+	int rc;
+
+	if ((rc = aqi_check_window(&c->err, seconds)) != AQ_OK)
+		return rc;
 	c->rate_window = seconds;
 	return AQ_OK;
 }

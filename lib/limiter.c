@@ -90,10 +90,20 @@ aq_limiter_set_errbuf(struct aq_limiter *l, char *buf, size_t size)
 }
 
 int
-aq_limiter_set_window(struct aq_limiter *l, double seconds)
+aqi_check_window(struct aqi_errbuf *e, double seconds)
 {
 	if (!(seconds >= 0.06 && seconds <= 3600))
-		return aqi_fail(&l->err, AQ_EINVAL, "rate window %g s is out of range", seconds);
+		return aqi_fail(e, AQ_EINVAL, "rate window %g s is out of range", seconds);
+	return AQ_OK;
+}
+
+int
+aq_limiter_set_window(struct aq_limiter *l, double seconds)
+{
+	int rc;
+
+	if ((rc = aqi_check_window(&l->err, seconds)) != AQ_OK)
+		return rc;
 	l->window = seconds;
 	return AQ_OK;
 }
