@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "csv.h"
 #include "rows.h"
 #include "sensors.h"
 #include "units.h"
@@ -488,100 +487,82 @@ on_record(void *arg, struct aq_reader *rd, const struct aq_value *rec)
 
 /* ---- the archive CSV (--csv) ---- */
 
-enum { C_LOCATION_ID, C_SENSORS_ID, C_DATETIME, C_LAT, C_LON, C_PARAMETER, C_UNITS,
-	C_VALUE, NCOLS };
-
 static struct {
-	int col[NCOLS];		/* field index, -1: absent */
+	int col[AQ_ARCHIVE_NCOLS];	/* field index, -1: absent */
 	size_t nfields;
-	int have;
 } hdr;
 
-static int
-header(const struct csv_record *c)
-{
-	static const char *const names[NCOLS][2] = {
-		{"location_id", NULL}, {"sensors_id", "sensor_id"}, {"datetime", NULL},
-		{"lat", NULL}, {"lon", NULL}, {"parameter", NULL}, {"units", "unit"},
-		{"value", NULL},
-	};
-	size_t i, k;
-
-	for (k = 0; k < NCOLS; k++)
-		hdr.col[k] = -1;
-	for (i = 0; i < c->nfields; i++)
-		for (k = 0; k < NCOLS; k++)
-			if (strcmp(c->field[i], names[k][0]) == 0 ||
-			    (names[k][1] != NULL && strcmp(c->field[i], names[k][1]) == 0))
-				hdr.col[k] = (int)i;
-	hdr.nfields = c->nfields;
-	hdr.have = hdr.col[C_SENSORS_ID] >= 0 && hdr.col[C_DATETIME] >= 0 &&
-	    hdr.col[C_VALUE] >= 0;
-	return hdr.have;
-}
-
 static const char *
-csv_reading(struct reading *r, const struct csv_record *c)
+csv_reading(struct reading *r, const struct aq_csv *c)
 {
-	const char *f[NCOLS];
-	size_t len[NCOLS], k;
+	const char *f[AQ_ARCHIVE_NCOLS];
+	size_t len[AQ_ARCHIVE_NCOLS], k;
 	int rc;
 
-	if (c->nfields != hdr.nfields || c->too_many)
-		return why("%zu fields where the header has %zu", c->nfields, hdr.nfields);
-	for (k = 0; k < NCOLS; k++) {
-		f[k] = hdr.col[k] >= 0 ? c->field[hdr.col[k]] : "";
-		len[k] = hdr.col[k] >= 0 ? c->len[hdr.col[k]] : 0;
+	if (aq_csv_fields(c) != hdr.nfields)
+		return why("%zu fields where the header has %zu", aq_csv_fields(c), hdr.nfields);
+	for (k = 0; k < AQ_ARCHIVE_NCOLS; k++) {
+		f[k] = hdr.col[k] >= 0 ? aq_csv_field(c, (size_t)hdr.col[k], &len[k]) : "";
+		if (hdr.col[k] < 0)
+			len[k] = 0;
 	}
 	r->period = P_RAW;
-	if ((rc = text_id(f[C_SENSORS_ID], len[C_SENSORS_ID], "sensors_id", &r->sensor_id)) ==
-	    F_BAD || (text_id(f[C_LOCATION_ID], len[C_LOCATION_ID], "location_id",
-	    &r->location_id) == F_BAD))
+	if ((rc = text_id(f[AQ_ARCHIVE_SENSORS_ID], len[AQ_ARCHIVE_SENSORS_ID], "sensors_id",
+	    &r->sensor_id)) == F_BAD || (text_id(f[AQ_ARCHIVE_LOCATION_ID],
+	    len[AQ_ARCHIVE_LOCATION_ID], "location_id", &r->location_id) == F_BAD))
 		return why_last();
 	if (rc == F_NULL)
 		return "no sensor id: sensors_id is empty";
-	if (len[C_DATETIME] == 0)
+	if (len[AQ_ARCHIVE_DATETIME] == 0)
 		return "no time: datetime is empty";
-	if (conv_time(f[C_DATETIME], len[C_DATETIME], "datetime", 0, r->datetime,
-	    &r->datetime_len, &r->usec) != F_OK)
+	if (conv_time(f[AQ_ARCHIVE_DATETIME], len[AQ_ARCHIVE_DATETIME], "datetime", 0,
+	    r->datetime, &r->datetime_len, &r->usec) != F_OK)
 		return why_last();
-	if (text_num(f[C_LAT], len[C_LAT], "lat", &r->lat, &r->lat_len, &r->lat_d,
-	    r->lattmp) == F_BAD || text_num(f[C_LON], len[C_LON], "lon", &r->lon,
-	    &r->lon_len, &r->lon_d, r->lontmp) == F_BAD)
+	if (text_num(f[AQ_ARCHIVE_LAT], len[AQ_ARCHIVE_LAT], "lat", &r->lat, &r->lat_len,
+	    &r->lat_d, r->lattmp) == F_BAD || text_num(f[AQ_ARCHIVE_LON],
+	    len[AQ_ARCHIVE_LON], "lon", &r->lon, &r->lon_len, &r->lon_d, r->lontmp) == F_BAD)
 		return why_last();
-	if (len[C_PARAMETER] > 0) {
-		r->parameter = f[C_PARAMETER];
-		r->parameter_len = len[C_PARAMETER];
+	if (len[AQ_ARCHIVE_PARAMETER] > 0) {
+		r->parameter = f[AQ_ARCHIVE_PARAMETER];
+		r->parameter_len = len[AQ_ARCHIVE_PARAMETER];
 	}
-	if (len[C_UNITS] > 0) {
-		r->units = f[C_UNITS];
-		r->units_len = len[C_UNITS];
+	if (len[AQ_ARCHIVE_UNITS] > 0) {
+		r->units = f[AQ_ARCHIVE_UNITS];
+		r->units_len = len[AQ_ARCHIVE_UNITS];
 	}
-	if (text_num(f[C_VALUE], len[C_VALUE], "value", &r->value, &r->value_len, &r->v,
-	    r->vtmp) == F_BAD)
+	if (text_num(f[AQ_ARCHIVE_VALUE], len[AQ_ARCHIVE_VALUE], "value", &r->value,
+	    &r->value_len, &r->v, r->vtmp) == F_BAD)
 		return why_last();
 	return NULL;
 }
 
+/* A header again: files joined into one stream (zcat *.csv.gz), quoted
+ * or not.  A data row's sensors_id field is a number, so only a record
+ * whose field there names the column is looked at closely. */
 static int
-on_csv(void *arg, const struct csv_record *c)
+header_again(const struct aq_csv *c)
+{
+	const char *f = aq_csv_field(c, (size_t)hdr.col[AQ_ARCHIVE_SENSORS_ID], NULL);
+
+	return f != NULL && (strcmp(f, "sensors_id") == 0 || strcmp(f, "sensor_id") == 0) &&
+	    aq_csv_archive_header(c, NULL);
+}
+
+static int
+on_csv(void *arg, struct aq_csv *c)
 {
 	struct reading r;
 	const char *reason;
+	size_t rawlen;
 
-	if (c->number == 1) {
-		if (!header(c)) {
+	if (aq_csv_number(c) == 1 || header_again(c)) {
+		if (!aq_csv_archive_header(c, hdr.col)) {
 			cli_warnx("%s:%ld: not the archive CSV header (location_id,sensors_id,"
-			    "location,datetime,lat,lon,parameter,units,value)", c->file, c->line);
+			    "location,datetime,lat,lon,parameter,units,value)", aq_csv_name(c),
+			    aq_csv_line(c));
 			return EX_DATAERR;
 		}
-		return 0;
-	}
-	if (hdr.col[C_SENSORS_ID] < (int)c->nfields &&
-	    strcmp(c->field[hdr.col[C_SENSORS_ID]], "sensors_id") == 0 &&
-	    !c->quoted[hdr.col[C_SENSORS_ID]]) {
-		/* files joined into one stream (zcat *.csv.gz): a header again */
-		header(c);
+		hdr.nfields = aq_csv_fields(c);
 		return 0;
 	}
 	memset(&r, 0, sizeof r);
@@ -589,8 +570,12 @@ on_csv(void *arg, const struct csv_record *c)
 	g.records++;
 	if ((reason = csv_reading(&r, c)) == NULL)
 		reason = finish(&r);
-	if (reason != NULL)
-		return cli_reject(&g.rejects, c->file, c->line, reason, NULL, c->raw, c->rawlen);
+	if (reason != NULL) {
+		const char *raw = aq_csv_raw(c, &rawlen);
+
+		return cli_reject(&g.rejects, aq_csv_name(c), aq_csv_line(c), reason, NULL, raw,
+		    rawlen);
+	}
 	return g.win.error;
 }
 
@@ -706,17 +691,17 @@ main(int argc, char **argv)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	window_init(&g.win, window, stdout);
 
+	memset(&loop, 0, sizeof loop);
 	if (csv)
-		status = csv_run(argc, argv, on_csv, on_idle, NULL);
+		loop.csv_record = on_csv;
 	else {
-		memset(&loop, 0, sizeof loop);
 		loop.record = on_record;
 		loop.skip = skip;
-		loop.idle = on_idle;
-		loop.rejects = &g.rejects;
-		status = cli_loop_run(&loop, argc, argv);
-		g.records += loop.lines_bad;
 	}
+	loop.idle = on_idle;
+	loop.rejects = &g.rejects;
+	status = cli_loop_run(&loop, argc, argv);
+	g.records += loop.lines_bad;
 	/* rows accepted before a stop are written too: they are good rows */
 	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF || ferror(stdout)) {
 		cli_warn("stdout");

@@ -412,48 +412,56 @@ cli_loop_wait(double seconds)
 	}
 }
 
+/* The input of one run: NDJSON records or CSV records. */
+struct source {
+	struct aq_reader *json;
+	struct aq_csv *csv;	/* NULL for NDJSON */
+};
+
+/* A line that is not JSON: rejected with the reader's reason. */
 static int
-loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, char *errbuf)
+bad_line(struct cli_loop *loop, struct aq_reader *r)
+{
+	char reason[400];
+	size_t rawlen;
+	const char *raw = aq_reader_raw(r, &rawlen);
+
+	snprintf(reason, sizeof reason, "column %ld: %s", aq_reader_column(r),
+	    aq_reader_error(r));
+	loop->lines_bad++;
+	return cli_reject(loop->rejects, aq_reader_name(r), aq_reader_line(r), reason, NULL,
+	    raw, rawlen);
+}
+
+static int
+loop_one(struct cli_loop *loop, struct source *src, int fd, const char *name,
+    const char *errbuf)
 {
 	const struct aq_value *rec;
-	int rc, status;
+	int rc, status = 0;
 
-	if ((rc = aq_reader_open(r, fd, name)) != AQ_OK)
+	rc = src->csv ? aq_csv_open(src->csv, fd, name) : aq_reader_open(src->json, fd, name);
+	if (rc != AQ_OK)
 		cli_errx(EX_SOFTWARE, "%s", aq_strerror(rc));
 	loop_fd = fd;
 	for (;;) {
-		rc = aq_reader_next(r, &rec);
-		if (rc == AQ_OK) {
+		if (src->csv != NULL) {
+			if ((rc = aq_csv_next(src->csv)) == AQ_OK) {
+				loop->records++;
+				status = loop->csv_record(loop->arg, src->csv);
+			}
+		} else if ((rc = aq_reader_next(src->json, &rec)) == AQ_OK) {
 			loop->records++;
-			if ((status = loop->record(loop->arg, r, rec)) != 0)
+			status = loop->record(loop->arg, src->json, rec);
+		} else if (rc == AQ_EJSON)
+			status = bad_line(loop, src->json);
+		if (rc == AQ_OK || rc == AQ_EJSON) {
+			if (status != 0)
 				return status;
 			continue;
 		}
 		if (rc == AQ_EOF)
 			return 0;
-		if (rc == AQ_EJSON) {
-			const char *why = errbuf;
-			char prefix[64], reason[600];
-			size_t rawlen;
-			const char *raw = aq_reader_raw(r, &rawlen);
-
-			/* the reason without the "NAME:LINE:" that cli_reject adds */
-			snprintf(prefix, sizeof prefix, ":%ld:", aq_reader_line(r));
-			if (strncmp(why, aq_reader_name(r), strlen(aq_reader_name(r))) == 0 &&
-			    strncmp(why + strlen(aq_reader_name(r)), prefix, strlen(prefix)) == 0)
-				why += strlen(aq_reader_name(r)) + strlen(prefix);
-			/* "14: invalid JSON..." reads better as "column 14: ..." */
-			if (*why >= '0' && *why <= '9') {
-				snprintf(reason, sizeof reason, "column %s", why);
-				why = reason;
-			}
-			loop->lines_bad++;
-			status = cli_reject(loop->rejects, aq_reader_name(r), aq_reader_line(r),
-			    why, NULL, raw, rawlen);
-			if (status != 0)
-				return status;
-			continue;
-		}
 		if (rc == AQ_ECANCELED) {
 			if (cli_signalled)
 				return 0;
@@ -471,7 +479,7 @@ loop_one(struct cli_loop *loop, struct aq_reader *r, int fd, const char *name, c
 int
 cli_loop_run(struct cli_loop *loop, int argc, char **argv)
 {
-	struct aq_reader *r;
+	struct source src = {NULL, NULL};
 	struct cli_rejects none;
 	char errbuf[512];
 	int i, fd, status = 0;
@@ -480,18 +488,25 @@ cli_loop_run(struct cli_loop *loop, int argc, char **argv)
 		memset(&none, 0, sizeof none);
 		loop->rejects = &none;
 	}
-	if ((r = aq_reader_new()) == NULL)
-		cli_errx(EX_SOFTWARE, "out of memory");
-	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
-	aq_reader_set_refill(r, on_refill, loop);
-	for (i = 0; loop->skip != NULL && loop->skip[i] != NULL; i++)
-		if (aq_reader_skip(r, loop->skip[i]) != AQ_OK)
-			cli_errx(EX_SOFTWARE, "%s", errbuf);
+	if (loop->csv_record != NULL) {
+		if ((src.csv = aq_csv_new()) == NULL)
+			cli_errx(EX_SOFTWARE, "out of memory");
+		aq_csv_set_errbuf(src.csv, errbuf, sizeof errbuf);
+		aq_csv_set_refill(src.csv, on_refill, loop);
+	} else {
+		if ((src.json = aq_reader_new()) == NULL)
+			cli_errx(EX_SOFTWARE, "out of memory");
+		aq_reader_set_errbuf(src.json, errbuf, sizeof errbuf);
+		aq_reader_set_refill(src.json, on_refill, loop);
+		for (i = 0; loop->skip != NULL && loop->skip[i] != NULL; i++)
+			if (aq_reader_skip(src.json, loop->skip[i]) != AQ_OK)
+				cli_errx(EX_SOFTWARE, "%s", errbuf);
+	}
 	if (argc == 0)
-		status = loop_one(loop, r, STDIN_FILENO, "-", errbuf);
+		status = loop_one(loop, &src, STDIN_FILENO, "-", errbuf);
 	for (i = 0; i < argc && status == 0 && !cli_signalled; i++) {
 		if (strcmp(argv[i], "-") == 0) {
-			status = loop_one(loop, r, STDIN_FILENO, "-", errbuf);
+			status = loop_one(loop, &src, STDIN_FILENO, "-", errbuf);
 			continue;
 		}
 		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) == -1) {
@@ -499,10 +514,11 @@ cli_loop_run(struct cli_loop *loop, int argc, char **argv)
 			status = EX_NOINPUT;
 			break;
 		}
-		status = loop_one(loop, r, fd, argv[i], errbuf);
+		status = loop_one(loop, &src, fd, argv[i], errbuf);
 		close(fd);
 	}
-	aq_reader_free(r);
+	aq_reader_free(src.json);
+	aq_csv_free(src.csv);
 	if (loop->rejects == &none)
 		loop->rejects = NULL;
 	return status;

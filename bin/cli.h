@@ -91,14 +91,17 @@ int cli_rejects_close(struct cli_rejects *rj);
 
 /*
  * The input loop: every record of the files named in argv (argc of them;
- * none or "-" means stdin), in order.  fn returns 0 to go on or an exit
- * status to stop.  Lines that are not JSON go through cli_reject().
- * idle(arg), when given, runs whenever the input is about to block, after
- * stdout has been flushed.  Returns 0 or an exit status; a signal
+ * none or "-" means stdin), in order: NDJSON records through record(), or,
+ * when csv_record is set, CSV records (the archive) through csv_record().
+ * Each returns 0 to go on or an exit status to stop.  Lines that are not
+ * JSON go through cli_reject().  idle(arg), when given, runs whenever the
+ * input is about to block, after stdout has been flushed.  Returns 0 or an
+ * exit status (66 for a file that cannot be opened); a signal
  * (cli_signalled) ends the loop with 0.
  */
 struct cli_loop {
 	int (*record)(void *arg, struct aq_reader *r, const struct aq_value *rec);
+	int (*csv_record)(void *arg, struct aq_csv *c);
 	int (*idle)(void *arg);
 	void *arg;
 	struct cli_rejects *rejects;

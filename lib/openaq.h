@@ -184,6 +184,14 @@ const char *aq_reader_name(const struct aq_reader *r);
 /* The raw text of the last line read, without its line ending. */
 const char *aq_reader_raw(const struct aq_reader *r, size_t *len);
 /*
+ * After AQ_EJSON from aq_reader_next(): the column (1 for the first byte
+ * of the line) where the line stops being valid, and what is wrong
+ * ("invalid JSON: ..."), the detail buffer's text without its
+ * "NAME:LINE:COL: ".  0 and "" after any other outcome.
+ */
+long aq_reader_column(const struct aq_reader *r);
+const char *aq_reader_error(const struct aq_reader *r);
+/*
  * Leave the member at path out of every record: its value is still
  * checked as JSON, but not built, so aq_value_get() finds it absent.  A
  * path names members of nested objects ("coverage.datetimeFrom"); an
@@ -203,6 +211,81 @@ int aq_reader_skip(struct aq_reader *r, const char *path);
  * a reader blocked on a pipe this way).
  */
 void aq_reader_set_refill(struct aq_reader *r, int (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* CSV reader (the OpenAQ archive)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A streaming reader of CSV records, from a file descriptor or from
+ * memory, shaped like the NDJSON reader.  Fields are separated by commas;
+ * a field may be quoted with '"' ("" is a quote inside it, and it may span
+ * lines); a backslash escapes the next byte, quoted or not (the archive's
+ * Athena table says ESCAPED BY '\\').  CRLF, blank lines and a UTF-8 byte
+ * order mark are accepted.  Memory is bounded by the longest record, and a
+ * record longer than 1 MiB is an error (an unterminated quote).
+ */
+struct aq_csv;
+
+struct aq_csv *aq_csv_new(void);
+void aq_csv_free(struct aq_csv *c);
+/* A buffer of size bytes that receives the text of the last error. */
+void aq_csv_set_errbuf(struct aq_csv *c, char *buf, size_t size);
+/* As aq_reader_set_refill(): fn(arg) runs before every read(2). */
+void aq_csv_set_refill(struct aq_csv *c, int (*fn)(void *), void *arg);
+/*
+ * Start reading fd (not closed by the reader), or the len bytes at data
+ * (not copied: they must live until the next open or the free); name is
+ * used in messages ("-" or NULL means "<stdin>").  Line and record
+ * numbers restart at 1.
+ */
+int aq_csv_open(struct aq_csv *c, int fd, const char *name);
+int aq_csv_open_mem(struct aq_csv *c, const char *data, size_t len, const char *name);
+/*
+ * Read the next record.  AQ_OK: the accessors below describe it until the
+ * next call.  AQ_EOF at the end of the input.  AQ_ERANGE (a record longer
+ * than 1 MiB), AQ_EIO, AQ_ENOMEM and AQ_ECANCELED (refill said stop) are
+ * final; the detail buffer says "NAME:LINE: what is wrong".
+ */
+int aq_csv_next(struct aq_csv *c);
+/* The number of fields of the record (at least 1). */
+size_t aq_csv_fields(const struct aq_csv *c);
+/* Field i, unquoted and unescaped, NUL-terminated, its length in *len;
+ * NULL when i is past the last field. */
+const char *aq_csv_field(const struct aq_csv *c, size_t i, size_t *len);
+/* 1 if any part of field i was quoted. */
+int aq_csv_quoted(const struct aq_csv *c, size_t i);
+/* The line the record starts on, and its number in the input (1 first). */
+long aq_csv_line(const struct aq_csv *c);
+long aq_csv_number(const struct aq_csv *c);
+/* The input's name given to the open call, "<stdin>" for stdin. */
+const char *aq_csv_name(const struct aq_csv *c);
+/* The record as it was read, without its line end, NUL-terminated. */
+const char *aq_csv_raw(const struct aq_csv *c, size_t *len);
+
+/* The archive's columns, in the order of its files' header. */
+enum aq_archive_column {
+	AQ_ARCHIVE_LOCATION_ID,
+	AQ_ARCHIVE_SENSORS_ID,	/* also spelt sensor_id */
+	AQ_ARCHIVE_LOCATION,
+	AQ_ARCHIVE_DATETIME,
+	AQ_ARCHIVE_LAT,
+	AQ_ARCHIVE_LON,
+	AQ_ARCHIVE_PARAMETER,
+	AQ_ARCHIVE_UNITS,	/* also spelt unit */
+	AQ_ARCHIVE_VALUE,
+	AQ_ARCHIVE_NCOLS
+};
+/* The column's name as the archive's header spells it ("sensors_id"), or
+ * NULL for a number out of range. */
+const char *aq_archive_column_name(int col);
+/*
+ * Is the current record an archive header, in either spelling and with or
+ * without quotes?  It is when it names at least sensors_id (or sensor_id),
+ * datetime and value.  If so, and col is not NULL, col[k] is set to the
+ * field index of column k, or -1 when the header lacks it.  Returns 1 or 0.
+ */
+int aq_csv_archive_header(const struct aq_csv *c, int col[AQ_ARCHIVE_NCOLS]);
 
 /* ------------------------------------------------------------------ */
 /* NDJSON writer                                                       */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ struct aq_reader {
 	struct aqi_builder b;
 	struct aqi_skipset *skip;	/* members left out of records */
 	struct aqi_errbuf err;
+	size_t errcol;		/* the last AQ_EJSON error: its column, its text */
+	char why[320];
 	int (*refill)(void *);
 	void *refill_arg;
 };
@@ -126,6 +129,18 @@ aq_reader_name(const struct aq_reader *r)
 	return r->name;
 }
 
+long
+aq_reader_column(const struct aq_reader *r)
+{
+	return (long)r->errcol;
+}
+
+const char *
+aq_reader_error(const struct aq_reader *r)
+{
+	return r->why;
+}
+
 const char *
 aq_reader_raw(const struct aq_reader *r, size_t *len)
 {
@@ -214,14 +229,15 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			msg[--n] = '\0';
 		excerpt(r->raw, r->rawlen, col, near, sizeof near);
-		aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: invalid JSON: %s%s%s%s",
-		    r->name, r->line, col + 1, msg ? (char *)msg : "parse error",
-		    *near ? " near '" : "", near, *near ? "'" : "");
+		snprintf(r->why, sizeof r->why, "invalid JSON: %s%s%s%s",
+		    msg ? (char *)msg : "parse error", *near ? " near '" : "", near,
+		    *near ? "'" : "");
 		if (msg != NULL)
 			yajl_free_error(r->yajl, msg);
 	} else
-		aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: invalid NDJSON: %s",
-		    r->name, r->line, col + 1, why);
+		snprintf(r->why, sizeof r->why, "invalid NDJSON: %s", why);
+	r->errcol = col + 1;
+	aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: %s", r->name, r->line, col + 1, r->why);
 	/* the handle may be mid-value or in error: start afresh next line */
 	yajl_free(r->yajl);
 	r->yajl = NULL;
@@ -247,6 +263,8 @@ aq_reader_next(struct aq_reader *r, const struct aq_value **rec)
 	if (r == NULL || rec == NULL || r->fd < 0)
 		return AQ_EINVAL;
 	*rec = NULL;
+	r->errcol = 0;
+	r->why[0] = '\0';
 	if (r->carry.cap > KEEP_LINE && r->carry.len == 0)
 		aq_buf_free(&r->carry);
 	for (;;) {
