@@ -178,10 +178,23 @@ main(void)
 	ok(rc == AQ_EJSON && aq_reader_line(r) == 6 && strstr(errbuf, "in.ndjson:6:") == errbuf,
 	    "a lexical error, with its line (%s)", errbuf);
 	ok(strchr(errbuf, '\n') == NULL, "the message is one line");
+	{
+		char want[400];
+
+		snprintf(want, sizeof want, "in.ndjson:6:%ld: %s", aq_reader_column(r),
+		    aq_reader_error(r));
+		ok(aq_reader_column(r) >= 6 && aq_reader_column(r) <= 10 &&
+		    strncmp(aq_reader_error(r), "invalid JSON: ", 14) == 0,
+		    "aq_reader_column() and aq_reader_error() (%ld, %s)", aq_reader_column(r),
+		    aq_reader_error(r));
+		is_str(errbuf, want, "the detail buffer is NAME:LINE:COL: then the error");
+	}
 	v = next(&rc);
 	ok(rc == AQ_EJSON && aq_reader_line(r) == 9, "invalid UTF-8 is an error; blank lines skipped but counted (%s)", errbuf);
 	v = next(&rc);
 	ok(rc == AQ_OK && aq_reader_line(r) == 10, "reading goes on after errors");
+	ok(aq_reader_column(r) == 0 && *aq_reader_error(r) == '\0',
+	    "no error column or text after a good line");
 	v = next(&rc);
 	is_int(rc, AQ_EOF, "EOF");
 
