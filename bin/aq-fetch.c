@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sensors.h"
 
 static void CLI_DEAD
 usage(int status)
@@ -278,71 +279,6 @@ loopback(const char *url)
 	h += 3;
 	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
 	    strncmp(h, "[::1]", 5) == 0;
-}
-
-/* ---- sensor lists ---- */
-
-/* Append id to the list v[0..n) unless it is in it already. */
-static void
-add_id(struct map *seen, int64_t **v, size_t *n, size_t *cap, int64_t id)
-{
-	int isnew;
-
-	(void)map_get(seen, id, &isnew);
-	if (!isnew)
-		return;
-	if (*n == *cap && (*v = realloc(*v, (*cap *= 2) * sizeof **v)) == NULL)
-		cli_errx(EX_OSERR, "out of memory");
-	(*v)[(*n)++] = id;
-}
-
-/* Sensor ids from aq-fetch locations output or aq-dims sensor rows. */
-static size_t
-read_sensors(const char *path, int64_t **out)
-{
-	struct aq_reader *rd = aq_reader_new();
-	const struct aq_value *rec, *s;
-	struct map seen = {0};
-	char errbuf[512];
-	size_t n = 0, cap = 64;
-	int64_t *v = cli_xmalloc(cap * sizeof *v), id;
-	int fd, rc;
-
-	if (rd == NULL)
-		cli_errx(EX_OSERR, "out of memory");
-	aq_reader_set_errbuf(rd, errbuf, sizeof errbuf);
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		cli_err(EX_NOINPUT, "%s", path);
-	if (aq_reader_open(rd, fd, path) != AQ_OK)
-		cli_errx(EX_IOERR, "%s", errbuf);
-	while ((rc = aq_reader_next(rd, &rec)) == AQ_OK) {
-		const struct aq_value *list = aq_value_get(rec, "sensors");
-		int found = 0;
-
-		if (aq_value_type(list) == AQ_ARRAY) {
-			for (s = aq_value_first(list); s != NULL; s = aq_value_next(s))
-				if (aq_value_int64(aq_value_get(s, "id"), &id) == AQ_OK && id > 0)
-					add_id(&seen, &v, &n, &cap, id);
-			found = 1;
-		} else if (aq_value_int64(aq_value_get(rec, "id"), &id) == AQ_OK && id > 0 &&
-		    (aq_value_get(rec, "location_id") != NULL || aq_value_get(rec, "parameter_id") != NULL)) {
-			add_id(&seen, &v, &n, &cap, id);
-			found = 1;
-		}
-		if (!found)
-			cli_errx(EX_DATAERR, "%s:%ld: neither a location with sensors nor a sensor row",
-			    aq_reader_name(rd), aq_reader_line(rd));
-	}
-	if (rc != AQ_EOF)
-		cli_errx(rc == AQ_EJSON ? EX_DATAERR : EX_IOERR, "%s", errbuf);
-	aq_reader_free(rd);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	map_free(&seen);
-	*out = v;
-	return n;
 }
 
 /* ---- time windows ---- */
@@ -900,7 +836,19 @@ main(int argc, char **argv)
 		int family = strcmp(kind, "days") == 0 || strcmp(kind, "years") == 0 ?
 		    AQ_WINDOW_DATE : AQ_WINDOW_DATETIME;
 
-		n = o.sensor ? parse_ids("--sensor", o.sensor, &ids) : read_sensors(o.sensors_from, &ids);
+		if (o.sensor)
+			n = parse_ids("--sensor", o.sensor, &ids);
+		else {
+			struct sensors *sf = sensors_new();
+			const int64_t *v;
+
+			sensors_load(sf, o.sensors_from, "--sensors-from", SENSORS_ONLY);
+			v = sensors_ids(sf, &n);
+			ids = cli_xmalloc((n + 1) * sizeof *ids);
+			if (n > 0)
+				memcpy(ids, v, n * sizeof *ids);
+			sensors_free(sf);
+		}
 		ctxs = cli_xmalloc((n + 1) * sizeof *ctxs);
 		for (i = 0; i < n; i++) {
 			char path[64];

@@ -683,7 +683,7 @@ main(int argc, char **argv)
 	if (nsensors > 0) {
 		g.sensors = sensors_new();
 		for (ch = 0; ch < nsensors; ch++)
-			sensors_load(g.sensors, sensor_paths[ch]);
+			sensors_load(g.sensors, sensor_paths[ch], "--sensors", 0);
 		sensors_done(g.sensors);
 	}
 	cli_rejects_open(&g.rejects, reject_path, max_rejects);

@@ -18,6 +18,7 @@ struct param {
 struct sensors {
 	struct sensor_info *slots;	/* open addressing on id; id 0 = empty */
 	size_t cap, n;
+	int64_t *order;			/* the ids, in the order first seen */
 	struct param *params;
 	size_t nparams;
 	char **strs;			/* interned strings: few distinct ones */
@@ -45,6 +46,7 @@ sensors_free(struct sensors *s)
 		free(s->strs[i]);
 	free(s->strs);
 	free(s->slots);
+	free(s->order);
 	free(s->params);
 	free(s);
 }
@@ -93,9 +95,11 @@ slot(struct sensors *s, int64_t id)
 	if ((s->n + 1) * 2 > s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
 		struct sensor_info *n = calloc(cap, sizeof *n);
+		int64_t *order = realloc(s->order, cap / 2 * sizeof *order);
 
-		if (n == NULL)
+		if (n == NULL || order == NULL)
 			rows_nomem();
+		s->order = order;
 		for (i = 0; i < s->cap; i++)
 			if (s->slots[i].id != 0)
 				n[slot_of(n, cap, s->slots[i].id)] = s->slots[i];
@@ -107,7 +111,7 @@ slot(struct sensors *s, int64_t id)
 	if (e->id == 0) {
 		memset(e, 0, sizeof *e);
 		e->id = id;
-		s->n++;
+		s->order[s->n++] = id;
 	}
 	return e;
 }
@@ -129,9 +133,16 @@ sensors_count(const struct sensors *s)
 	return s ? s->n : 0;
 }
 
+const int64_t *
+sensors_ids(const struct sensors *s, size_t *n)
+{
+	*n = s->n;
+	return s->order;
+}
+
 /* One sensor, from a location's sensors[] or a sensor record.  A later
  * record for the same sensor wins, field by field. */
-static int
+static void
 add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const double *coords)
 {
 	const struct aq_value *p = aq_value_get(v, "parameter");
@@ -141,7 +152,7 @@ add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const doubl
 	int64_t id, pid;
 
 	if (get_id(aq_value_get(v, "id"), "id", &id) != F_OK)
-		return 0;
+		return;
 	e = slot(s, id);
 	if (loc > 0)
 		e->location_id = loc;
@@ -156,9 +167,11 @@ add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const doubl
 		e->longitude = coords[1];
 		e->has_coords = 1;
 	}
-	return 1;
 }
 
+enum { REC_NONE, REC_SENSORS, REC_PARAMETER };
+
+/* Take what rec says of sensors or parameters; returns what it was. */
 static int
 record(struct sensors *s, const struct aq_value *rec)
 {
@@ -167,34 +180,36 @@ record(struct sensors *s, const struct aq_value *rec)
 	size_t len;
 	int64_t id, loc = 0, pid;
 	double coords[2], *pc = NULL;
-	int n = 0;
 
 	v = aq_value_get(rec, "sensors");
 	if (aq_value_type(v) == AQ_ARRAY) {
 		/* an aq-fetch locations record */
 		if (get_id(aq_value_get(rec, "id"), "id", &loc) != F_OK)
-			return 0;
+			return REC_NONE;
 		c = aq_value_get(rec, "coordinates");
 		if (aq_value_number(aq_value_get(c, "latitude"), &coords[0]) == AQ_OK &&
 		    aq_value_number(aq_value_get(c, "longitude"), &coords[1]) == AQ_OK)
 			pc = coords;
 		for (c = aq_value_first(v); c != NULL; c = aq_value_next(c))
-			n += add_sensor(s, c, loc, pc);
-		return n;
+			add_sensor(s, c, loc, pc);
+		return REC_SENSORS;
 	}
 	if (aq_value_type(aq_value_get(rec, "parameter")) == AQ_OBJECT) {
 		/* /locations/{id}/sensors (locationsId added by aq-fetch) or
 		 * /sensors/{id} */
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+			return REC_NONE;
 		if (get_id(aq_value_get(rec, "locationsId"), "", &loc) != F_OK)
 			loc = 0;
-		return add_sensor(s, rec, loc, NULL);
+		add_sensor(s, rec, loc, NULL);
+		return REC_SENSORS;
 	}
-	if (aq_value_get(rec, "parameter_id") != NULL) {
+	if (aq_value_get(rec, "parameter_id") != NULL || aq_value_get(rec, "location_id") != NULL) {
 		/* an aq-dims sensor row */
 		struct sensor_info *e;
 
 		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
-			return 0;
+			return REC_NONE;
 		e = slot(s, id);
 		if (get_id(aq_value_get(rec, "location_id"), "", &loc) == F_OK)
 			e->location_id = loc;
@@ -211,7 +226,7 @@ record(struct sensors *s, const struct aq_value *rec)
 				e->units = intern(s, sp + 1, (size_t)(str + len - sp - 1));
 			}
 		}
-		return 1;
+		return REC_SENSORS;
 	}
 	if (aq_value_get(rec, "units") != NULL) {
 		/* a parameter record or an aq-dims parameter row */
@@ -220,7 +235,7 @@ record(struct sensors *s, const struct aq_value *rec)
 		size_t i;
 
 		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
-			return 0;
+			return REC_NONE;
 		for (i = 0; i < s->nparams && s->params[i].id != id; i++)
 			;
 		if (i == s->nparams) {
@@ -236,37 +251,46 @@ record(struct sensors *s, const struct aq_value *rec)
 		    intern(s, str, len) : NULL;
 		p->units = get_str(aq_value_get(rec, "units"), "", &str, &len) == F_OK ?
 		    intern(s, str, len) : NULL;
-		return 1;
+		return REC_PARAMETER;
 	}
-	return 0;
+	return REC_NONE;
 }
 
 void
-sensors_load(struct sensors *s, const char *path)
+sensors_load(struct sensors *s, const char *path, const char *opt, int flags)
 {
 	struct aq_reader *r;
 	const struct aq_value *rec;
 	char errbuf[512];
 	unsigned long unused = 0;
-	int fd, rc;
+	int fd, rc, kind;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		cli_err(EX_NOINPUT, "--sensors %s", path);
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		cli_err(EX_NOINPUT, "%s %s", opt, path);
 	if ((r = aq_reader_new()) == NULL)
 		rows_nomem();
 	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
 	if (aq_reader_open(r, fd, path) != AQ_OK)
 		rows_nomem();
-	while ((rc = aq_reader_next(r, &rec)) == AQ_OK)
-		if (record(s, rec) == 0)
-			unused++;
+	while ((rc = aq_reader_next(r, &rec)) == AQ_OK) {
+		kind = record(s, rec);
+		if (kind == REC_SENSORS || (kind == REC_PARAMETER && !(flags & SENSORS_ONLY)))
+			continue;
+		if (flags & SENSORS_ONLY)
+			cli_errx(EX_DATAERR, "%s %s:%ld: neither a location with sensors, a sensor "
+			    "record nor a sensor row", opt, aq_reader_name(r), aq_reader_line(r));
+		unused++;
+	}
 	if (rc != AQ_EOF)
-		cli_errx(cli_status(rc), "--sensors %s", errbuf);
+		cli_errx(cli_status(rc), "%s %s", opt, errbuf);
 	aq_reader_free(r);
-	close(fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
 	if (unused > 0)
-		cli_warnx("--sensors %s: %lu records are neither locations, sensors nor "
-		    "parameters", path, unused);
+		cli_warnx("%s %s: %lu records are neither locations, sensors nor "
+		    "parameters", opt, path, unused);
 }
 
 static int

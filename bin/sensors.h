@@ -1,6 +1,7 @@
 /*
- * sensors.h: the sensor lookup table behind aq-norm --sensors: sensor id
- * to location, parameter, units and the location's coordinates.
+ * sensors.h: the files of sensors that aq-norm --sensors and aq-fetch
+ * --sensors-from read, and the lookup table they make: sensor id to
+ * location, parameter, units and the location's coordinates.
  */
 #ifndef SENSORS_H
 #define SENSORS_H
@@ -23,15 +24,24 @@ struct sensors;
 struct sensors *sensors_new(void);
 void sensors_free(struct sensors *s);
 /*
- * Read a file of aq-fetch locations records, /locations/{id}/sensors or
- * /sensors/{id} records, aq-dims sensor rows or parameter rows (any mix).
- * Exits (65, 66) with a message when the file cannot be used.
+ * Read a file ("-": standard input) of aq-fetch locations records,
+ * /locations/{id}/sensors or /sensors/{id} records, aq-dims sensor rows
+ * (an id with a location_id or a parameter_id) or parameter rows (any
+ * mix); the one reader of DESIGN's "locations output or aq-dims sensor
+ * rows" for aq-norm --sensors and aq-fetch --sensors-from.  opt names the
+ * option in messages.  With SENSORS_ONLY, a record that names no sensor
+ * (a parameter row included) stops the run with exit 65; without it, such
+ * records are counted in one warning.  Exits (65, 66, 74) with a message
+ * when the file cannot be used.
  */
-void sensors_load(struct sensors *s, const char *path);
+#define SENSORS_ONLY 1
+void sensors_load(struct sensors *s, const char *path, const char *opt, int flags);
 /* Fill parameter names and units from parameter rows; call after the
  * last sensors_load(). */
 void sensors_done(struct sensors *s);
 size_t sensors_count(const struct sensors *s);
+/* The ids of every sensor read, in the order first seen, once each. */
+const int64_t *sensors_ids(const struct sensors *s, size_t *n);
 const struct sensor_info *sensors_find(const struct sensors *s, int64_t id);
 
 #endif /* SENSORS_H */
