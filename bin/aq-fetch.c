@@ -285,32 +285,14 @@ loopback(const char *url)
 
 #define DAY_US INT64_C(86400000000)
 
-/* Days since 1970-01-01 of y-m-1 (Howard Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, int m)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* The start of the month after the one holding us. */
 static int64_t
 next_month(int64_t us)
 {
-	char t[AQ_TIME_BUFSZ];
 	int y, m;
 
-	if (aq_time_format(us - us % 1000000, t, sizeof t) == 0 || sscanf(t, "%4d-%2d", &y, &m) != 2)
-		return us + 31 * DAY_US;
-	if (++m > 12)
-		m = 1, y++;
-	return days_from_civil(y, m) * DAY_US;
+	aq_time_to_civil(us, &y, &m, NULL);
+	return aq_time_from_civil(y, m + 1, 1);
 }
 
 /* ---- main ---- */
@@ -618,6 +600,208 @@ option(int ch, struct opts *o)
 	}
 }
 
+/* Check the request before the first one is sent: usage errors exit 64. */
+static void
+check_kind(const char *kind, struct opts *o, int argc, char **argv)
+{
+	if (!in(kind, list_kinds) && !in(kind, series_kinds) && strcmp(kind, "latest") != 0 &&
+	    strcmp(kind, "sensors") != 0 && strcmp(kind, "get") != 0)
+		cli_usage_error("'%s': unknown kind of record", kind);
+	if (strcmp(kind, "get") != 0 && argc > 0)
+		cli_usage_error("'%s': unexpected argument", argv[0]);
+	if (o->follow && strcmp(kind, "latest") != 0)
+		cli_usage_error("--follow works with latest only");
+	if (in(kind, list_kinds))
+		check_filters(kind, o);
+	else if (o->iso || o->countries || o->parameters)
+		cli_usage_error("%s takes no --iso, --countries or --parameters", kind);
+	if (strcmp(kind, "latest") == 0 && o->parameter && o->location)
+		cli_usage_error("latest takes --parameter or --location, not both");
+	if (o->parameter && strcmp(kind, "latest") != 0)
+		cli_usage_error("--parameter is for latest; lists take --parameters");
+	if (o->location && strcmp(kind, "latest") != 0 && strcmp(kind, "sensors") != 0)
+		cli_usage_error("--location is for latest and sensors");
+	if (strcmp(kind, "sensors") == 0 && o->location == NULL)
+		cli_usage_error("sensors needs --location ID (the API has no list of all sensors)");
+	if (o->location) {
+		int64_t *ids;
+
+		if (parse_ids("--location", o->location, &ids) != 1)
+			cli_usage_error("--location takes one id");
+		free(ids);
+	}
+	if (in(kind, series_kinds)) {
+		if ((o->sensor == NULL) == (o->sensors_from == NULL))
+			cli_usage_error("%s needs --sensor ID or --sensors-from FILE", kind);
+		if (!o->has_from)
+			cli_usage_error("%s needs --from TIME (the API starts at the oldest data "
+					"otherwise)", kind);
+		if (!o->has_to) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			o->to = (int64_t)ts.tv_sec * 1000000;
+		}
+		if (o->to <= o->from)
+			cli_usage_error("--to must be after --from");
+	} else if (o->sensor || o->sensors_from || o->has_from || o->has_to)
+		cli_usage_error("--sensor, --sensors-from, --from and --to are for "
+				"measurements, hours, days and years");
+	if (o->dtmin && strcmp(kind, "latest") != 0)
+		cli_usage_error("--datetime-min is for latest");
+	if (strcmp(kind, "get") == 0 && argc < 1)
+		cli_usage_error("get needs a path, e.g. get /v3/locations/2178");
+}
+
+/* The client, set up from the options; the key from the environment or
+ * a file, never argv. */
+static struct aq_client *
+new_client(const struct opts *o, struct run *r, char *errbuf, size_t size)
+{
+	struct aq_client *c;
+	const char *base = o->base, *env;
+	char *key;
+
+	if (o->keyfile != NULL)
+		key = read_key_file(o->keyfile);
+	else if ((env = getenv("OPENAQ_API_KEY")) != NULL && *env)
+		key = cli_xstrdup(env);
+	else
+		cli_errx(EX_NOPERM, "no API key: set OPENAQ_API_KEY or use --api-key-file "
+				    "(register at https://explore.openaq.org/register)");
+	if (base == NULL && (env = getenv("OPENAQ_BASE_URL")) != NULL && *env)
+		base = env;
+
+	if ((c = aq_client_new()) == NULL)
+		cli_errx(EX_OSERR, "cannot start the HTTP client");
+	aq_client_set_errbuf(c, errbuf, size);
+	if (base != NULL && aq_client_set_base_url(c, base) != AQ_OK)
+		cli_usage_error("--base-url: %s", errbuf);
+	if (base != NULL && strncmp(base, "http://", 7) == 0 && !loopback(base))
+		cli_warnx("warning: %s is plain http: the key and the data travel unencrypted", base);
+	if (o->insecure)
+		cli_warnx("warning: --insecure: TLS certificates are not verified (test servers only)");
+	if (aq_client_set_key(c, key) != AQ_OK)
+		cli_errx(EX_CONFIG, "%s", errbuf);
+	memset(key, 0, strlen(key));
+	free(key);
+	if ((env = getenv("AQ_RATE_WINDOW")) != NULL && *env &&
+	    aq_client_set_rate_window(c, cli_duration("AQ_RATE_WINDOW", env)) != AQ_OK)
+		cli_usage_error("AQ_RATE_WINDOW: %s", errbuf);
+	if ((env = getenv("AQ_BACKOFF")) != NULL && *env) {
+		double b = cli_duration("AQ_BACKOFF", env);
+
+		(void)aq_client_set_backoff(c, b, b * 8 > 30 ? b * 8 : 30);
+	}
+	aq_client_set_user_agent(c, "aq-fetch/" PACKAGE_VERSION " (libopenaq)");
+	if (aq_client_set_rate(c, (unsigned)o->rate_min, (unsigned)o->rate_hour) != AQ_OK ||
+	    aq_client_set_jobs(c, (unsigned)o->jobs) != AQ_OK ||
+	    aq_client_set_page_size(c, (unsigned)o->limit) != AQ_OK ||
+	    aq_client_set_retries(c, (unsigned)o->retries) != AQ_OK ||
+	    aq_client_set_timeout(c, o->timeout < 10 ? o->timeout : 10, o->timeout) != AQ_OK)
+		cli_usage_error("%s", errbuf);
+	aq_client_set_insecure(c, o->insecure);
+	aq_client_set_log(c, on_log, r);
+	return c;
+}
+
+/* A list kind, with the filters it takes. */
+static void
+plan_list(struct aq_client *c, const char *kind, const struct opts *o, const char *errbuf)
+{
+	const char *params[4] = {NULL};
+	int np = 0;
+	char path[32];
+
+	if (o->iso)
+		params[np++] = nv("iso", o->iso);
+	if (o->countries) {
+		int64_t *ids;
+
+		free((parse_ids("--countries", o->countries, &ids), ids));
+		params[np++] = nv("countries_id", o->countries);
+	}
+	if (o->parameters) {
+		int64_t *ids;
+
+		free((parse_ids("--parameters", o->parameters, &ids), ids));
+		params[np++] = nv("parameters_id", o->parameters);
+	}
+	snprintf(path, sizeof path, "/%s", kind);
+	add(c, path, params, NULL, errbuf);
+	while (np > 0)
+		free((char *)params[--np]);	/* the client keeps its own copy */
+}
+
+/* The sensors of one location, each record given its locationsId. */
+static struct ctx *
+plan_sensors(struct aq_client *c, const struct opts *o, const char *errbuf)
+{
+	struct ctx *cx = cli_xmalloc(sizeof *cx);
+	char path[64];
+
+	cx->key = "locationsId";
+	cx->id = strtoll(o->location, NULL, 10);
+	snprintf(path, sizeof path, "/locations/%s/sensors", o->location);
+	add(c, path, NULL, cx, errbuf);
+	return cx;
+}
+
+/* Any path with its NAME=VALUE parameters (argv is NULL-terminated). */
+static void
+plan_get(struct aq_client *c, char **argv, const char *errbuf)
+{
+	add(c, argv[0], (const char *const *)argv + 1, NULL, errbuf);
+}
+
+/* A sensor series: each sensor's window, a month a request (the API times
+ * out, 408, on wide windows), each record given its sensorsId. */
+static struct ctx *
+plan_series(struct aq_client *c, const char *kind, const struct opts *o, const char *errbuf)
+{
+	struct ctx *ctxs;
+	int64_t *ids, t, end, last;
+	size_t n, i;
+	int family = strcmp(kind, "days") == 0 || strcmp(kind, "years") == 0 ?
+	    AQ_WINDOW_DATE : AQ_WINDOW_DATETIME;
+
+	if (o->sensor)
+		n = parse_ids("--sensor", o->sensor, &ids);
+	else {
+		struct sensors *sf = sensors_new();
+		const int64_t *v;
+
+		sensors_load(sf, o->sensors_from, "--sensors-from", SENSORS_ONLY);
+		v = sensors_ids(sf, &n);
+		ids = cli_xmalloc((n + 1) * sizeof *ids);
+		if (n > 0)
+			memcpy(ids, v, n * sizeof *ids);
+		sensors_free(sf);
+	}
+	ctxs = cli_xmalloc((n + 1) * sizeof *ctxs);
+	for (i = 0; i < n; i++) {
+		char path[64];
+
+		ctxs[i].key = "sensorsId";
+		ctxs[i].id = ids[i];
+		snprintf(path, sizeof path, "/sensors/%lld/%s", (long long)ids[i], kind);
+		for (t = o->from; t < o->to; t = end) {
+			end = next_month(t);
+			if (family == AQ_WINDOW_DATE) {
+				/* inclusive dates: up to the month's last day */
+				if (end - DAY_US >= o->to)
+					end = o->to + DAY_US;
+				last = end - DAY_US;
+			} else
+				last = end = end > o->to ? o->to : end;
+			if (aq_client_add_window(c, path, NULL, family, t, last, &ctxs[i]) != AQ_OK)
+				cli_usage_error("%s", errbuf);
+		}
+	}
+	free(ids);
+	return ctxs;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -656,9 +840,9 @@ main(int argc, char **argv)
 	struct run r;
 	struct aq_client *c;
 	struct ctx *ctxs = NULL;
-	char errbuf[1024], *key = NULL;
-	const char *kind, *env;
-	size_t nctx = 0, i;
+	char errbuf[1024];
+	const char *kind;
+	size_t nctx = 0;
 	int ch, rc;
 
 	cli_init("aq-fetch");
@@ -691,138 +875,23 @@ main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	check_kind(kind, &o, argc, argv);
 
-	/* what to fetch: check it all before the first request */
-	if (!in(kind, list_kinds) && !in(kind, series_kinds) && strcmp(kind, "latest") != 0 &&
-	    strcmp(kind, "sensors") != 0 && strcmp(kind, "get") != 0)
-		cli_usage_error("'%s': unknown kind of record", kind);
-	if (strcmp(kind, "get") != 0 && argc > 0)
-		cli_usage_error("'%s': unexpected argument", argv[0]);
-	if (o.follow && strcmp(kind, "latest") != 0)
-		cli_usage_error("--follow works with latest only");
-	if (in(kind, list_kinds))
-		check_filters(kind, &o);
-	else if (o.iso || o.countries || o.parameters)
-		cli_usage_error("%s takes no --iso, --countries or --parameters", kind);
-	if (strcmp(kind, "latest") == 0 && o.parameter && o.location)
-		cli_usage_error("latest takes --parameter or --location, not both");
-	if (o.parameter && strcmp(kind, "latest") != 0)
-		cli_usage_error("--parameter is for latest; lists take --parameters");
-	if (o.location && strcmp(kind, "latest") != 0 && strcmp(kind, "sensors") != 0)
-		cli_usage_error("--location is for latest and sensors");
-	if (strcmp(kind, "sensors") == 0 && o.location == NULL)
-		cli_usage_error("sensors needs --location ID (the API has no list of all sensors)");
-	if (o.location) {
-		int64_t *ids;
-
-		if (parse_ids("--location", o.location, &ids) != 1)
-			cli_usage_error("--location takes one id");
-		free(ids);
-	}
-	if (in(kind, series_kinds)) {
-		if ((o.sensor == NULL) == (o.sensors_from == NULL))
-			cli_usage_error("%s needs --sensor ID or --sensors-from FILE", kind);
-		if (!o.has_from)
-			cli_usage_error("%s needs --from TIME (the API starts at the oldest data "
-					"otherwise)", kind);
-		if (!o.has_to) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			o.to = (int64_t)ts.tv_sec * 1000000;
-		}
-		if (o.to <= o.from)
-			cli_usage_error("--to must be after --from");
-	} else if (o.sensor || o.sensors_from || o.has_from || o.has_to)
-		cli_usage_error("--sensor, --sensors-from, --from and --to are for "
-				"measurements, hours, days and years");
-	if (o.dtmin && strcmp(kind, "latest") != 0)
-		cli_usage_error("--datetime-min is for latest");
-	if (strcmp(kind, "get") == 0 && argc < 1)
-		cli_usage_error("get needs a path, e.g. get /v3/locations/2178");
-
-	/* the key: environment or file, never argv */
-	if (o.keyfile != NULL)
-		key = read_key_file(o.keyfile);
-	else if ((env = getenv("OPENAQ_API_KEY")) != NULL && *env)
-		key = cli_xstrdup(env);
-	else
-		cli_errx(EX_NOPERM, "no API key: set OPENAQ_API_KEY or use --api-key-file "
-				    "(register at https://explore.openaq.org/register)");
-	if (o.base == NULL && (env = getenv("OPENAQ_BASE_URL")) != NULL && *env)
-		o.base = env;
-
-	if ((c = aq_client_new()) == NULL)
-		cli_errx(EX_OSERR, "cannot start the HTTP client");
-	aq_client_set_errbuf(c, errbuf, sizeof errbuf);
-	if (o.base != NULL && aq_client_set_base_url(c, o.base) != AQ_OK)
-		cli_usage_error("--base-url: %s", errbuf);
-	if (o.base != NULL && strncmp(o.base, "http://", 7) == 0 && !loopback(o.base))
-		cli_warnx("warning: %s is plain http: the key and the data travel unencrypted", o.base);
-	if (o.insecure)
-		cli_warnx("warning: --insecure: TLS certificates are not verified (test servers only)");
-	if (aq_client_set_key(c, key) != AQ_OK)
-		cli_errx(EX_CONFIG, "%s", errbuf);
-	memset(key, 0, strlen(key));
-	free(key);
-	if ((env = getenv("AQ_RATE_WINDOW")) != NULL && *env &&
-	    aq_client_set_rate_window(c, cli_duration("AQ_RATE_WINDOW", env)) != AQ_OK)
-		cli_usage_error("AQ_RATE_WINDOW: %s", errbuf);
-	if ((env = getenv("AQ_BACKOFF")) != NULL && *env) {
-		double b = cli_duration("AQ_BACKOFF", env);
-
-		(void)aq_client_set_backoff(c, b, b * 8 > 30 ? b * 8 : 30);
-	}
-	aq_client_set_user_agent(c, "aq-fetch/" PACKAGE_VERSION " (libopenaq)");
-	if (aq_client_set_rate(c, (unsigned)o.rate_min, (unsigned)o.rate_hour) != AQ_OK ||
-	    aq_client_set_jobs(c, (unsigned)o.jobs) != AQ_OK ||
-	    aq_client_set_page_size(c, (unsigned)o.limit) != AQ_OK ||
-	    aq_client_set_retries(c, (unsigned)o.retries) != AQ_OK ||
-	    aq_client_set_timeout(c, o.timeout < 10 ? o.timeout : 10, o.timeout) != AQ_OK)
-		cli_usage_error("%s", errbuf);
-	aq_client_set_insecure(c, o.insecure);
 	r.verbose = o.verbose;
 	r.quiet = o.quiet;
-	aq_client_set_log(c, on_log, &r);
+	c = new_client(&o, &r, errbuf, sizeof errbuf);
 	cli_catch_signals();
 	aq_client_set_cancel(c, cancelled, NULL);
 	if ((r.w = aq_writer_new(stdout)) == NULL)
 		cli_errx(EX_OSERR, "out of memory");
 
-	if (in(kind, list_kinds)) {
-		const char *params[4] = {NULL};
-		int np = 0;
-		char path[32];
-
-		if (o.iso)
-			params[np++] = nv("iso", o.iso);
-		if (o.countries) {
-			int64_t *ids;
-
-			free((parse_ids("--countries", o.countries, &ids), ids));
-			params[np++] = nv("countries_id", o.countries);
-		}
-		if (o.parameters) {
-			int64_t *ids;
-
-			free((parse_ids("--parameters", o.parameters, &ids), ids));
-			params[np++] = nv("parameters_id", o.parameters);
-		}
-		snprintf(path, sizeof path, "/%s", kind);
-		add(c, path, params, NULL, errbuf);
-		while (np > 0)
-			free((char *)params[--np]);	/* the client keeps its own copy */
-	} else if (strcmp(kind, "sensors") == 0) {
-		char path[64];
-
-		ctxs = cli_xmalloc(sizeof *ctxs);
-		ctxs->key = "locationsId";
-		ctxs->id = strtoll(o.location, NULL, 10);
-		snprintf(path, sizeof path, "/locations/%s/sensors", o.location);
-		add(c, path, NULL, ctxs, errbuf);
-	} else if (strcmp(kind, "get") == 0) {
+	if (in(kind, list_kinds))
+		plan_list(c, kind, &o, errbuf);
+	else if (strcmp(kind, "sensors") == 0)
+		ctxs = plan_sensors(c, &o, errbuf);
+	else if (strcmp(kind, "get") == 0) {
 		argv[argc] = NULL;
-		add(c, argv[0], (const char *const *)argv + 1, NULL, errbuf);
+		plan_get(c, argv, errbuf);
 	} else if (strcmp(kind, "latest") == 0) {
 		if (o.follow) {
 			rc = follow(c, &r, &o, errbuf);
@@ -830,52 +899,8 @@ main(int argc, char **argv)
 		}
 		if ((rc = queue_latest(c, &r, &o, errbuf, &ctxs, &nctx)) != AQ_OK)
 			fail(rc, errbuf);
-	} else {
-		int64_t *ids, t, end;
-		size_t n;
-		int family = strcmp(kind, "days") == 0 || strcmp(kind, "years") == 0 ?
-		    AQ_WINDOW_DATE : AQ_WINDOW_DATETIME;
-
-		if (o.sensor)
-			n = parse_ids("--sensor", o.sensor, &ids);
-		else {
-			struct sensors *sf = sensors_new();
-			const int64_t *v;
-
-			sensors_load(sf, o.sensors_from, "--sensors-from", SENSORS_ONLY);
-			v = sensors_ids(sf, &n);
-			ids = cli_xmalloc((n + 1) * sizeof *ids);
-			if (n > 0)
-				memcpy(ids, v, n * sizeof *ids);
-			sensors_free(sf);
-		}
-		ctxs = cli_xmalloc((n + 1) * sizeof *ctxs);
-		for (i = 0; i < n; i++) {
-			char path[64];
-
-			ctxs[i].key = "sensorsId";
-			ctxs[i].id = ids[i];
-			snprintf(path, sizeof path, "/sensors/%lld/%s", (long long)ids[i], kind);
-			/* a month at a time: the API times out (408) on wide windows */
-			for (t = o.from; t < o.to; t = end) {
-				end = next_month(t);
-				if (family == AQ_WINDOW_DATE) {
-					/* inclusive dates: up to the month's last day */
-					if (end - DAY_US >= o.to)
-						end = o.to + DAY_US;
-					if (aq_client_add_window(c, path, NULL, family, t, end - DAY_US,
-						&ctxs[i]) != AQ_OK)
-						cli_usage_error("%s", errbuf);
-				} else {
-					if (end > o.to)
-						end = o.to;
-					if (aq_client_add_window(c, path, NULL, family, t, end, &ctxs[i]) != AQ_OK)
-						cli_usage_error("%s", errbuf);
-				}
-			}
-		}
-		free(ids);
-	}
+	} else
+		ctxs = plan_series(c, kind, &o, errbuf);
 	rc = aq_client_run(c, on_record, &r);
 	if (rc != AQ_OK) {
 		fflush(stdout);

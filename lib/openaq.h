@@ -360,6 +360,17 @@ int aq_time_parse(const char *s, size_t len, struct aq_time *t);
  * range (years 1..9999) or size < AQ_TIME_BUFSZ.
  */
 size_t aq_time_format(int64_t usec, char *buf, size_t size);
+/*
+ * Civil dates (proleptic Gregorian, UTC).  aq_time_from_civil() returns
+ * the instant 00:00:00Z of year-month-day; a month outside 1..12 carries
+ * into the year and a day outside the month into the next or previous
+ * months, as mktime(3) normalises (2025-13-01 is 2026-01-01, 2025-03-00
+ * is 2025-02-28), so "the first of the next month" is (y, m + 1, 1).
+ * aq_time_to_civil() gives the date that holds usec (any pointer may be
+ * NULL).
+ */
+int64_t aq_time_from_civil(int year, int month, int day);
+void aq_time_to_civil(int64_t usec, int *year, int *month, int *day);
 
 /* ------------------------------------------------------------------ */
 /* PostgreSQL loader                                                   */

@@ -222,3 +222,37 @@ aqi_time_month(int64_t usec)
 		return -1;
 	return y * 12 + (int)m - 1;
 }
+
+int64_t
+aq_time_from_civil(int year, int month, int day)
+{
+	int64_t y = year;
+
+	/* months outside 1..12 carry into the year, as mktime(3) does */
+	if (month < 1 || month > 12) {
+		int64_t m0 = (int64_t)month - 1, carry = m0 / 12;
+
+		if (m0 % 12 < 0)
+			carry--;
+		y += carry;
+		month = (int)(m0 - carry * 12) + 1;
+	}
+	return (days_from_civil(y, (unsigned)month, 1) + (int64_t)day - 1) * INT64_C(86400000000);
+}
+
+void
+aq_time_to_civil(int64_t usec, int *year, int *month, int *day)
+{
+	int64_t days, in_day;
+	int y;
+	unsigned m, d;
+
+	split_usec(usec, &days, &in_day);
+	civil_from_days(days, &y, &m, &d);
+	if (year != NULL)
+		*year = y;
+	if (month != NULL)
+		*month = (int)m;
+	if (day != NULL)
+		*day = (int)d;
+}

@@ -102,5 +102,42 @@ main(void)
 		}
 		is_int(bad, 0, "200000 instants format and parse back");
 	}
+
+	/* civil dates */
+	{
+		int y, m, d, bad = 0;
+		int64_t day;
+
+		aq_time_format(aq_time_from_civil(2024, 2, 29), buf, sizeof buf);
+		is_str(buf, "2024-02-29T00:00:00Z", "aq_time_from_civil: a leap day");
+		aq_time_format(aq_time_from_civil(2025, 13, 1), buf, sizeof buf);
+		is_str(buf, "2026-01-01T00:00:00Z", "month 13 is January of the next year");
+		aq_time_format(aq_time_from_civil(2025, 0, 1), buf, sizeof buf);
+		is_str(buf, "2024-12-01T00:00:00Z", "month 0 is December of the year before");
+		aq_time_format(aq_time_from_civil(2025, -13, 1), buf, sizeof buf);
+		is_str(buf, "2023-11-01T00:00:00Z", "month -13 goes back two years");
+		aq_time_format(aq_time_from_civil(2025, 3, 0), buf, sizeof buf);
+		is_str(buf, "2025-02-28T00:00:00Z", "day 0 is the last day of the month before");
+		aq_time_format(aq_time_from_civil(2024, 2, 30), buf, sizeof buf);
+		is_str(buf, "2024-03-01T00:00:00Z", "a day past the month's end carries");
+		is_int(aq_time_from_civil(1970, 1, 1), 0, "the epoch is 0");
+		aq_time_to_civil(-1, &y, &m, &d);
+		ok(y == 1969 && m == 12 && d == 31, "an instant before 1970 floors to its day");
+		aq_time_to_civil(aq_time_from_civil(2026, 12, 2) + 86399999999, &y, &m, &d);
+		ok(y == 2026 && m == 12 && d == 2, "the last microsecond of a day is that day");
+		aq_time_to_civil(0, NULL, NULL, NULL);
+		ok(1, "aq_time_to_civil takes NULL pointers");
+		/* every day of years 1..9999 round-trips, and is one day after the last */
+		for (day = aq_time_from_civil(1, 1, 1); day < aq_time_from_civil(10000, 1, 1);
+		    day += INT64_C(86400000000)) {
+			aq_time_to_civil(day, &y, &m, &d);
+			if (aq_time_from_civil(y, m, d) != day || aq_time_from_civil(y, m, d + 1) !=
+			    day + INT64_C(86400000000)) {
+				if (bad++ == 0)
+					diag("day %lld: %d-%d-%d", (long long)day, y, m, d);
+			}
+		}
+		is_int(bad, 0, "every day of years 1 to 9999 goes to its date and back");
+	}
 	return done_testing();
 }
