@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fetch-archive.h"
 #include "sensors.h"
 
 static void CLI_DEAD
@@ -30,7 +31,10 @@ usage(int status)
 		    "       aq-fetch [options] latest [--parameter ID,...|--location ID] [--follow]\n"
 		    "       aq-fetch [options] measurements|hours|days|years --sensor ID,... |\n"
 		    "                          --sensors-from FILE --from TIME [--to TIME]\n"
-		    "       aq-fetch [options] get /v3/PATH [NAME=VALUE ...]\n");
+		    "       aq-fetch [options] get /v3/PATH [NAME=VALUE ...]\n"
+		    "       aq-fetch [options] archive --location ID,... | --locations-from FILE |\n"
+		    "                          --iso CC --from DATE [--to DATE] [--manifest FILE]\n"
+		    "                          [--shard K/N] [--archive-url URL]\n");
 	if (status == 0)
 		fputs("Writes each OpenAQ v3 result as an NDJSON line, within the shared rate limit.\n"
 		      "The key comes from OPENAQ_API_KEY or --api-key-file, never from argv.\n"
@@ -44,6 +48,10 @@ usage(int status)
 		      "  -j, --jobs N          requests in flight (1)\n"
 		      "  --retries N  --timeout DURATION  per page (6, 60s)\n"
 		      "  --insecure            do not verify TLS certificates (test servers)\n"
+		      "  archive: the S3 archive, no key (but --iso lists locations through the API)\n"
+		      "  --manifest FILE       what was fetched: a rerun fetches only new or changed\n"
+		      "  --shard K/N           only locations whose id mod N is K\n"
+		      "  --archive-url URL     the bucket's root ($OPENAQ_ARCHIVE_URL); -j 16 by default\n"
 		      "  -v, --verbose  -q, --quiet  -h, --help  -V, --version\n"
 		      "Exit: 0 ok, 64 usage, 65 bad input, 69 refused, 74 I/O, 75 try later,\n"
 		      "77 key refused.  See aq-fetch(1).\n", fp);
@@ -300,14 +308,17 @@ next_month(int64_t us)
 enum {
 	O_BASE = 256, O_KEYFILE, O_APIKEY, O_ISO, O_COUNTRIES, O_PARAMETERS, O_PARAMETER,
 	O_LOCATION, O_SENSOR, O_SENSORS_FROM, O_FROM, O_TO, O_LIMIT, O_RATE_MIN, O_RATE_HOUR,
-	O_FOLLOW, O_INTERVAL, O_INSECURE, O_RETRIES, O_TIMEOUT, O_DTMIN
+	O_FOLLOW, O_INTERVAL, O_INSECURE, O_RETRIES, O_TIMEOUT, O_DTMIN, O_LOCATIONS_FROM,
+	O_MANIFEST, O_SHARD, O_ARCHIVE_URL
 };
 
 struct opts {
 	const char *base, *keyfile, *iso, *countries, *parameters, *parameter, *location;
 	const char *sensor, *sensors_from, *dtmin;
+	const char *locations_from, *manifest, *archive_url, *from_s, *to_s;
 	int64_t from, to;
-	int has_from, has_to, follow, insecure, verbose, quiet;
+	unsigned long shard_k, shard_n;
+	int has_from, has_to, follow, insecure, verbose, quiet, jobs_set;
 	unsigned long limit, rate_min, rate_hour, jobs, retries;
 	double interval, timeout;
 };
@@ -517,6 +528,7 @@ option(int ch, struct opts *o)
 		break;
 	case 'j':
 		o->jobs = cli_uint("-j", optarg, 1, 64);
+		o->jobs_set = 1;
 		break;
 	case O_BASE:
 		o->base = optarg;
@@ -553,12 +565,34 @@ option(int ch, struct opts *o)
 		break;
 	case O_FROM:
 		o->from = parse_time("--from", optarg);
+		o->from_s = optarg;
 		o->has_from = 1;
 		break;
 	case O_TO:
 		o->to = parse_time("--to", optarg);
+		o->to_s = optarg;
 		o->has_to = 1;
 		break;
+	case O_LOCATIONS_FROM:
+		o->locations_from = optarg;
+		break;
+	case O_MANIFEST:
+		o->manifest = optarg;
+		break;
+	case O_ARCHIVE_URL:
+		o->archive_url = optarg;
+		break;
+	case O_SHARD: {
+		char *slash = strchr(optarg, '/');
+
+		if (slash == NULL)
+			cli_usage_error("--shard: '%s' is not K/N (0/4, 1/4, 2/4, 3/4)", optarg);
+		*slash = '\0';
+		o->shard_n = cli_uint("--shard", slash + 1, 1, 1000000);
+		o->shard_k = cli_uint("--shard", optarg, 0, o->shard_n - 1);
+		*slash = '/';
+		break;
+	}
 	case O_DTMIN: {
 		/* sent in UTC with Z: the API reads a bare time as station-local */
 		static char t[AQ_TIME_BUFSZ];
@@ -602,11 +636,60 @@ option(int ch, struct opts *o)
 
 /* Check the request before the first one is sent: usage errors exit 64. */
 static void
+check_archive(struct opts *o)
+{
+	struct aq_time t;
+	int n = (o->location != NULL) + (o->locations_from != NULL) + (o->iso != NULL);
+
+	if (n != 1)
+		cli_usage_error("archive needs one of --location ID,..., --locations-from FILE "
+				"or --iso CC");
+	if (o->countries || o->parameters || o->parameter || o->sensor || o->sensors_from ||
+	    o->dtmin || o->follow)
+		cli_usage_error("archive takes --location, --locations-from or --iso, "
+				"--from and --to");
+	if (!o->has_from)
+		cli_usage_error("archive needs --from DATE (the first file day)");
+	aq_time_parse(o->from_s, strlen(o->from_s), &t);
+	if (t.has_time)
+		cli_usage_error("--from: '%s' is not a day (archive files are days)", o->from_s);
+	if (o->has_to) {
+		aq_time_parse(o->to_s, strlen(o->to_s), &t);
+		if (t.has_time)
+			cli_usage_error("--to: '%s' is not a day (archive files are days)", o->to_s);
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o->to = (int64_t)ts.tv_sec * 1000000;
+		o->to -= o->to % DAY_US;
+	}
+	if (o->to < o->from)
+		cli_usage_error("--to must not be before --from");
+	if (o->location) {
+		int64_t *ids;
+
+		free((parse_ids("--location", o->location, &ids), ids));
+	}
+}
+
+static void
 check_kind(const char *kind, struct opts *o, int argc, char **argv)
 {
 	if (!in(kind, list_kinds) && !in(kind, series_kinds) && strcmp(kind, "latest") != 0 &&
-	    strcmp(kind, "sensors") != 0 && strcmp(kind, "get") != 0)
+	    strcmp(kind, "sensors") != 0 && strcmp(kind, "get") != 0 &&
+	    strcmp(kind, "archive") != 0)
 		cli_usage_error("'%s': unknown kind of record", kind);
+	if (strcmp(kind, "archive") != 0 && (o->locations_from || o->manifest ||
+	    o->archive_url || o->shard_n))
+		cli_usage_error("--locations-from, --manifest, --shard and --archive-url are "
+				"for archive");
+	if (strcmp(kind, "archive") == 0) {
+		if (argc > 0)
+			cli_usage_error("'%s': unexpected argument", argv[0]);
+		check_archive(o);
+		return;
+	}
 	if (strcmp(kind, "get") != 0 && argc > 0)
 		cli_usage_error("'%s': unexpected argument", argv[0]);
 	if (o->follow && strcmp(kind, "latest") != 0)
@@ -802,6 +885,120 @@ plan_series(struct aq_client *c, const char *kind, const struct opts *o, const c
 	return ctxs;
 }
 
+/* ---- archive ---- */
+
+/* Location ids from aq-fetch locations output or aq-dims location rows. */
+static size_t
+read_locations(const char *path, int64_t **out)
+{
+	struct aq_reader *rd = aq_reader_new();
+	const struct aq_value *rec;
+	char errbuf[512];
+	size_t n = 0, cap = 64;
+	int64_t *v = cli_xmalloc(cap * sizeof *v), id;
+	int fd, rc;
+
+	if (rd == NULL)
+		cli_errx(EX_OSERR, "out of memory");
+	aq_reader_set_errbuf(rd, errbuf, sizeof errbuf);
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		cli_err(EX_NOINPUT, "--locations-from %s", path);
+	aq_reader_open(rd, fd, path);
+	while ((rc = aq_reader_next(rd, &rec)) == AQ_OK) {
+		if (aq_value_int64(aq_value_get(rec, "id"), &id) != AQ_OK || id < 1)
+			cli_errx(EX_DATAERR, "--locations-from %s:%ld: no location id",
+			    aq_reader_name(rd), aq_reader_line(rd));
+		if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
+			cli_errx(EX_OSERR, "out of memory");
+		v[n++] = id;
+	}
+	if (rc != AQ_EOF)
+		cli_errx(cli_status(rc), "--locations-from %s", errbuf);
+	aq_reader_free(rd);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*out = v;
+	return n;
+}
+
+static int
+archive(struct opts *o, struct run *r)
+{
+	struct archive_job job;
+	struct aq_archive *a;
+	char errbuf[1024];
+	const char *url = o->archive_url, *env;
+	int64_t *ids = NULL;
+	size_t n;
+	int status;
+
+	if (o->location)
+		n = parse_ids("--location", o->location, &ids);
+	else if (o->locations_from)
+		n = read_locations(o->locations_from, &ids);
+	else {
+		/* the country's locations: the only use of the API here */
+		struct aq_client *c = new_client(o, r, errbuf, sizeof errbuf);
+		struct map m = {0};
+		const char *params[2] = {nv("iso", o->iso), NULL};
+		size_t i;
+		int rc;
+
+		aq_client_set_cancel(c, cancelled, NULL);
+		r->collect = &m;
+		add(c, "/locations", params, NULL, errbuf);
+		free((char *)params[0]);
+		if ((rc = aq_client_run(c, on_record, r)) != AQ_OK)
+			fail(rc, errbuf);
+		r->collect = NULL;
+		ids = cli_xmalloc((m.n + 1) * sizeof *ids);
+		for (i = 0, n = 0; i < m.cap; i++)
+			if (m.keys[i] != 0)
+				ids[n++] = m.keys[i];
+		map_free(&m);
+		aq_client_free(c);
+	}
+	if (url == NULL && (env = getenv("OPENAQ_ARCHIVE_URL")) != NULL && *env)
+		url = env;
+	if ((a = aq_archive_new()) == NULL)
+		cli_errx(EX_OSERR, "cannot start the HTTP client");
+	aq_archive_set_errbuf(a, errbuf, sizeof errbuf);
+	if (url != NULL && aq_archive_set_url(a, url) != AQ_OK)
+		cli_usage_error("--archive-url: %s", errbuf);
+	if (aq_archive_set_jobs(a, o->jobs_set ? (unsigned)o->jobs : 16) != AQ_OK ||
+	    aq_archive_set_retries(a, (unsigned)o->retries) != AQ_OK ||
+	    aq_archive_set_timeout(a, o->timeout < 10 ? o->timeout : 10, o->timeout * 2,
+	    o->timeout < 30 ? o->timeout : 30) != AQ_OK)
+		cli_usage_error("%s", errbuf);
+	if ((env = getenv("AQ_BACKOFF")) != NULL && *env) {
+		double b = cli_duration("AQ_BACKOFF", env);
+
+		(void)aq_archive_set_backoff(a, b, b * 8 > 30 ? b * 8 : 30);
+	}
+	if (o->insecure)
+		cli_warnx("warning: --insecure: TLS certificates are not verified (test servers only)");
+	aq_archive_set_insecure(a, o->insecure);
+	aq_archive_set_user_agent(a, "aq-fetch/" PACKAGE_VERSION " (libopenaq)");
+	aq_archive_set_log(a, on_log, r);
+	aq_archive_set_cancel(a, cancelled, NULL);
+	memset(&job, 0, sizeof job);
+	job.locations = ids;
+	job.nlocations = n;
+	job.from = o->from;
+	job.to = o->to;
+	job.manifest = o->manifest;
+	job.shard_k = o->shard_k;
+	job.shard_n = o->shard_n;
+	job.quiet = o->quiet;
+	job.verbose = o->verbose;
+	status = archive_fetch(a, &job, stdout, errbuf);
+	aq_archive_free(a);
+	free(ids);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -834,6 +1031,10 @@ main(int argc, char **argv)
 		{"insecure", no_argument, NULL, O_INSECURE},
 		{"retries", required_argument, NULL, O_RETRIES},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"locations-from", required_argument, NULL, O_LOCATIONS_FROM},
+		{"manifest", required_argument, NULL, O_MANIFEST},
+		{"shard", required_argument, NULL, O_SHARD},
+		{"archive-url", required_argument, NULL, O_ARCHIVE_URL},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o;
@@ -879,6 +1080,10 @@ main(int argc, char **argv)
 
 	r.verbose = o.verbose;
 	r.quiet = o.quiet;
+	if (strcmp(kind, "archive") == 0) {
+		cli_catch_signals();
+		return archive(&o, &r);
+	}
 	c = new_client(&o, &r, errbuf, sizeof errbuf);
 	cli_catch_signals();
 	aq_client_set_cancel(c, cancelled, NULL);

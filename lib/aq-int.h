@@ -209,4 +209,11 @@ int aqi_time_month(int64_t usec);
 /* SHA-256 of len bytes (lib/sha256.c). */
 void aqi_sha256(const void *data, size_t len, unsigned char out[32]);
 
+/* archive.c: gzip by its magic bytes (anything else is copied), and one
+ * ListObjectsV2 answer; both pure, for the unit tests. */
+int aqi_gunzip(const char *in, size_t len, struct aq_buf *out, char *why, size_t whysize);
+int aqi_s3_parse_listing(const char *xml, size_t len,
+    int (*fn)(void *, const struct aq_archive_object *), void *arg, int *truncated,
+    struct aq_buf *token, char *why, size_t whysize);
+
 #endif /* AQ_INT_H */

@@ -288,6 +288,101 @@ const char *aq_archive_column_name(int col);
 int aq_csv_archive_header(const struct aq_csv *c, int col[AQ_ARCHIVE_NCOLS]);
 
 /* ------------------------------------------------------------------ */
+/* The archive on S3                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The public bucket's root URL. */
+#define AQ_ARCHIVE_URL "https://openaq-data-archive.s3.amazonaws.com"
+
+/* An object of a listing: key, ETag (as the server wrote it, quotes
+ * included), size in bytes (-1: not said), LastModified text; error is
+ * NULL but for an object aq_archive_run() could not fetch. */
+struct aq_archive_object {
+	const char *key;
+	const char *etag;
+	int64_t size;
+	const char *last_modified;
+	const char *error;
+};
+
+/*
+ * The archive: S3 ListObjectsV2 listings and objects over HTTP(S), with
+ * no credential of any kind (the bucket is public).  Objects are fetched
+ * several at once over reused connections, retried with backoff and
+ * jitter on 5xx (S3's 503 SlowDown), 429, resets, timeouts, stalls and
+ * truncated or corrupt bodies, and handed over whole, decompressed when
+ * they are gzip (by their magic bytes), in the order they were added.
+ */
+struct aq_archive;
+
+struct aq_archive *aq_archive_new(void);
+void aq_archive_free(struct aq_archive *a);
+void aq_archive_set_errbuf(struct aq_archive *a, char *buf, size_t size);
+/* The bucket's root: AQ_ARCHIVE_URL by default; for a path-style server,
+ * "http://127.0.0.1:PORT/openaq-data-archive".  http or https only. */
+int aq_archive_set_url(struct aq_archive *a, const char *url);
+const char *aq_archive_url(const struct aq_archive *a);
+/* Objects in flight, 1 to 64 (16); set before the first run. */
+int aq_archive_set_jobs(struct aq_archive *a, unsigned n);
+/* Retries of a request (6), and the backoff before the first (0.5 s),
+ * doubling up to max (30 s), with jitter. */
+int aq_archive_set_retries(struct aq_archive *a, unsigned n);
+int aq_archive_set_backoff(struct aq_archive *a, double first, double max);
+/* Connect and whole-transfer timeouts (10, 120 s), and how long a
+ * transfer may stall with no byte before it is given up (30 s). */
+int aq_archive_set_timeout(struct aq_archive *a, double connect, double total, double stall);
+/* Turn TLS verification off (test servers only). */
+int aq_archive_set_insecure(struct aq_archive *a, int insecure);
+int aq_archive_set_user_agent(struct aq_archive *a, const char *ua);
+/* One line per retry and per object given up; no newline. */
+void aq_archive_set_log(struct aq_archive *a, void (*fn)(void *arg, const char *line),
+    void *arg);
+/* fn(arg) is polled while waiting; non-zero stops (AQ_ECANCELED). */
+void aq_archive_set_cancel(struct aq_archive *a, int (*fn)(void *arg), void *arg);
+/*
+ * Every object whose key starts with prefix, page after page (the
+ * continuation token, never a count of keys), fn called for each in the
+ * server's (key) order; fn's non-zero return stops it (AQ_ECANCELED).
+ * AQ_EPROTO for an answer that is not a listing, AQ_ENOTFOUND for 403 or
+ * 404, AQ_ESERVER or AQ_ETRANSPORT when retries are spent.
+ */
+int aq_archive_list(struct aq_archive *a, const char *prefix,
+    int (*fn)(void *arg, const struct aq_archive_object *o), void *arg);
+/* Queue an object (copied) for the next run. */
+int aq_archive_add(struct aq_archive *a, const struct aq_archive_object *o);
+/* Objects queued and not yet handed over. */
+size_t aq_archive_pending(const struct aq_archive *a);
+/*
+ * Fetch every queued object and call fn(arg, o, data, len) for each, in
+ * the order they were added, with the whole body (decompressed); memory
+ * holds at most 4 x jobs objects.  An object that could not be fetched
+ * (403 or 404, or retries spent) gets fn(arg, o, NULL, 0) with o->error
+ * saying why, and the others go on; the run then returns the first such
+ * failure's code, the detail buffer naming how many and the first key.
+ * fn's non-zero return stops the run (AQ_ECANCELED).  The queue is empty
+ * afterwards.
+ */
+int aq_archive_run(struct aq_archive *a,
+    int (*fn)(void *arg, const struct aq_archive_object *o, const char *data, size_t len),
+    void *arg);
+enum aq_archive_counter {
+	AQ_ARCHIVE_COUNT_REQUESTS,	/* HTTP requests, retries included */
+	AQ_ARCHIVE_COUNT_RETRIES,
+	AQ_ARCHIVE_COUNT_LISTINGS,	/* listing pages */
+	AQ_ARCHIVE_COUNT_OBJECTS,	/* objects handed over */
+	AQ_ARCHIVE_COUNT_BYTES,		/* bytes of objects as they came */
+	AQ_ARCHIVE_COUNT_FAILED,	/* objects given up */
+	AQ_ARCHIVE_COUNT_N
+};
+uint64_t aq_archive_count(const struct aq_archive *a, int counter);
+/* "records/csv.gz/locationid=ID/year=YYYY/" into buf; its length, or 0
+ * when it does not fit or the values are out of range. */
+size_t aq_archive_prefix(int64_t location, int year, char *buf, size_t size);
+/* The location and local day of a key ".../location-ID-YYYYMMDD.csv.gz";
+ * AQ_EINVAL when the key is not of that form (any pointer may be NULL). */
+int aq_archive_key_day(const char *key, int64_t *location, int *year, int *month, int *day);
+
+/* ------------------------------------------------------------------ */
 /* NDJSON writer                                                       */
 /* ------------------------------------------------------------------ */
 
