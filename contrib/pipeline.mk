@@ -12,6 +12,11 @@
 # parallel under make -j: every aq-fetch process of one key shares one rate
 # budget through the state file in $AQ_STATE_DIR (see aq-fetch(1)).
 #
+# The backfill takes each day older than ARCHIVE_LAG days from the OpenAQ
+# archive on S3 (no key, no rate limit; $OPENAQ_ARCHIVE_URL names another
+# server), through one manifest in $(DATA), so that a later run fetches only
+# what is new or patched, and the newer days from the API's hours.
+#
 # Targets: all (default), dims, latest, backfill, fetch, clean-tmp.
 # See openaq(7).
 
@@ -30,6 +35,9 @@ LATEST ?= $(if $(ISO),locations,parameters)
 # The periods that name the targets.
 DAY ?= $(shell date -u +%Y-%m-%d)
 HOUR ?= $(shell date -u +%Y-%m-%dT%H)
+# Archive files appear about 72 hours after a location's local day ends:
+# the days older than this many days come from the archive.
+ARCHIVE_LAG ?= 3
 # A file holding the API key (else aq-fetch reads OPENAQ_API_KEY).
 API_KEY_FILE ?=
 
@@ -54,7 +62,22 @@ PARAMETERS := $(DATA)/parameters-$(DAY).ndjson
 LOCATIONS := $(DATA)/locations-$(ISO)-$(DAY).ndjson
 SENSORS := $(DATA)/sensors-$(ISO)-$(DAY).ndjson
 LATEST_RAW := $(DATA)/latest-$(ISO)-$(HOUR).ndjson
-HOURS_RAW := $(DATA)/hours-$(ISO)-$(FROM)-$(TO).ndjson
+# The window split at the archive's lag: archive days FROM..A_TO, API hours
+# H_FROM..TO.  The API part starts a day before the first day the archive
+# lacks: archive days are local days, and a day's overlap covers every zone
+# (UTC-12 to UTC+14); the rows differ in period (raw, hour), so none is lost.
+# Dates compare as text (YYYY-MM-DD); make's sort gives the smaller.
+ARCH_LAST := $(shell date -u -d '$(DAY) -$(ARCHIVE_LAG) days -1 day' +%Y-%m-%d 2>/dev/null)
+A_TO := $(firstword $(sort $(TO) $(ARCH_LAST)))
+H_FROM := $(lastword $(sort $(FROM) $(ARCH_LAST)))
+HAS_ARCHIVE := $(if $(ARCH_LAST),$(filter $(FROM),$(firstword $(sort $(FROM) $(A_TO)))))
+HAS_HOURS := $(if $(ARCH_LAST),$(filter-out $(ARCH_LAST),$(lastword $(sort $(TO) $(ARCH_LAST)))),yes)
+ifeq ($(ARCH_LAST),)
+H_FROM := $(FROM)
+endif
+HOURS_RAW := $(DATA)/hours-$(ISO)-$(H_FROM)-$(TO).ndjson
+ARCHIVE_RAW := $(DATA)/archive-$(ISO)-$(FROM)-$(A_TO).ndjson
+MANIFEST := $(DATA)/archive-$(ISO).manifest
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -63,8 +86,10 @@ HOURS_RAW := $(DATA)/hours-$(ISO)-$(FROM)-$(TO).ndjson
 all: dims latest backfill
 dims: $(L)/country-$(DAY) $(L)/parameter-$(DAY) $(L)/location-$(ISO)-$(DAY) $(L)/sensor-$(ISO)-$(DAY)
 latest: $(L)/latest-$(ISO)-$(HOUR)
-backfill: $(L)/hours-$(ISO)-$(FROM)-$(TO)
-fetch: $(COUNTRIES) $(PARAMETERS) $(LOCATIONS) $(LATEST_RAW) $(HOURS_RAW)
+backfill: $(if $(HAS_ARCHIVE),$(L)/archive-$(ISO)-$(FROM)-$(A_TO)) \
+	$(if $(HAS_HOURS),$(L)/hours-$(ISO)-$(H_FROM)-$(TO))
+fetch: $(COUNTRIES) $(PARAMETERS) $(LOCATIONS) $(LATEST_RAW) \
+	$(if $(HAS_ARCHIVE),$(ARCHIVE_RAW)) $(if $(HAS_HOURS),$(HOURS_RAW))
 init: $(L)/init
 
 $(DATA) $(L):
@@ -89,7 +114,15 @@ $(LATEST_RAW): $(DATA)/location-rows-$(ISO)-$(DAY).ndjson
 endif
 
 $(HOURS_RAW): $(SENSORS)
-	@$(call tmp_then_rename,$(fetch) hours --sensors-from '$<' --from '$(FROM)' --to '$(TO)')
+	@$(call tmp_then_rename,$(fetch) hours --sensors-from '$<' --from '$(H_FROM)' --to '$(TO)')
+
+# the archive: no key, no rate limit.  The manifest is updated only when the
+# output it describes was kept, so a failed fetch refetches all it lost.
+$(ARCHIVE_RAW): $(LOCATIONS)
+	@cp '$(MANIFEST)' '$(MANIFEST).new' 2>/dev/null || rm -f '$(MANIFEST).new'; \
+	$(call tmp_then_rename,$(fetch) archive --locations-from '$<' --from '$(FROM)' \
+		--to '$(A_TO)' --manifest '$(MANIFEST).new') && \
+	mv -f '$(MANIFEST).new' '$(MANIFEST)' || { st=$$?; rm -f '$(MANIFEST).new'; exit $$st; }
 
 # --- rows: no requests ---------------------------------------------------
 $(DATA)/country-rows-$(DAY).ndjson: $(COUNTRIES)
@@ -104,7 +137,10 @@ $(SENSORS): $(LOCATIONS)
 $(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson: $(LATEST_RAW) $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
 		--reject '$@.rejects' '$<')
-$(DATA)/hours-rows-$(ISO)-$(FROM)-$(TO).ndjson: $(HOURS_RAW) $(LOCATIONS)
+$(DATA)/hours-rows-$(ISO)-$(H_FROM)-$(TO).ndjson: $(HOURS_RAW) $(LOCATIONS)
+	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
+		--reject '$@.rejects' '$<')
+$(DATA)/archive-rows-$(ISO)-$(FROM)-$(A_TO).ndjson: $(ARCHIVE_RAW) $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
 		--reject '$@.rejects' '$<')
 
@@ -127,7 +163,10 @@ $(L)/sensor-$(ISO)-$(DAY): $(SENSORS) $(L)/location-$(ISO)-$(DAY) $(L)/parameter
 $(L)/latest-$(ISO)-$(HOUR): $(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson $(L)/sensor-$(ISO)-$(DAY)
 	$(load) -t measurement --reject '$@.rejects' '$<'
 	@touch '$@'
-$(L)/hours-$(ISO)-$(FROM)-$(TO): $(DATA)/hours-rows-$(ISO)-$(FROM)-$(TO).ndjson $(L)/sensor-$(ISO)-$(DAY)
+$(L)/hours-$(ISO)-$(H_FROM)-$(TO): $(DATA)/hours-rows-$(ISO)-$(H_FROM)-$(TO).ndjson $(L)/sensor-$(ISO)-$(DAY)
+	$(load) -t measurement --reject '$@.rejects' '$<'
+	@touch '$@'
+$(L)/archive-$(ISO)-$(FROM)-$(A_TO): $(DATA)/archive-rows-$(ISO)-$(FROM)-$(A_TO).ndjson $(L)/sensor-$(ISO)-$(DAY)
 	$(load) -t measurement --reject '$@.rejects' '$<'
 	@touch '$@'
 
