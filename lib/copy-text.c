@@ -165,7 +165,7 @@ text_row_begin(struct aq_buf *b, size_t nfields)
 }
 
 static int
-text_field(struct aq_buf *b, size_t i, int coltype, const struct aq_value *v)
+text_field(struct aq_buf *b, size_t i, const struct aqi_column *c, const struct aq_value *v)
 {
 	int rc;
 
@@ -175,7 +175,7 @@ text_field(struct aq_buf *b, size_t i, int coltype, const struct aq_value *v)
 		return rc;
 	if (v == NULL)
 		return aqi_buf_add(b, "\\N", 2);
-	return put_value(b, coltype, v);
+	return put_value(b, c->type, v);
 }
 
 static int
@@ -191,11 +191,11 @@ text_field_raw(struct aq_buf *b, size_t i, const char *enc, size_t len)
 }
 
 static int
-text_field_text(struct aq_buf *out, int coltype, const char *s, size_t n)
+text_field_text(struct aq_buf *out, const struct aqi_column *c, const char *s, size_t n)
 {
 	int rc;
 
-	(void)coltype;
+	(void)c;
 	if ((rc = aqi_copy_text_escape(out, s, n)) != AQ_OK)
 		return rc;
 	/* an empty string is not null: give it its buffer */

@@ -34,6 +34,8 @@ struct aqi_column {
 	char *name;
 	size_t namelen;
 	char *qname;		/* quoted identifier (aqi_sql_ident) */
+	unsigned long oid;	/* its type, for an encoder that needs more
+				 * than type (a binary one) */
 	int type;		/* enum aqi_coltype */
 	int pk;			/* part of the primary key */
 	char *defval;		/* default, encoded as a field; NULL for SQL null */
@@ -61,15 +63,17 @@ struct aqi_table {
 struct aqi_copy_enc {
 	const char *name;	/* "text": the COPY FORMAT option */
 	int (*row_begin)(struct aq_buf *b, size_t nfields);
-	/* field i (from 0) of a row, v as a value of a column of type
-	 * coltype; v NULL for SQL null */
-	int (*field)(struct aq_buf *b, size_t i, int coltype, const struct aq_value *v);
+	/* field i (from 0) of a row, v as a value of column c; v NULL for
+	 * SQL null */
+	int (*field)(struct aq_buf *b, size_t i, const struct aqi_column *c,
+	    const struct aq_value *v);
 	/* field i, as bytes encoded already by field_text (a column
 	 * default); enc NULL for SQL null */
 	int (*field_raw)(struct aq_buf *b, size_t i, const char *enc, size_t len);
 	/* encode the server's text form of a value (a column default) into
 	 * *out, to be written later with field_raw */
-	int (*field_text)(struct aq_buf *out, int coltype, const char *s, size_t n);
+	int (*field_text)(struct aq_buf *out, const struct aqi_column *c, const char *s,
+	    size_t n);
 	int (*row_end)(struct aq_buf *b);
 	/* append to b the row [row, row + len), as written above, with one
 	 * more integer field ord at its end (staging's aq_ord column) */

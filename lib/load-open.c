@@ -59,7 +59,7 @@ eval_default(struct aq_loader *l, const char *expr, struct aqi_column *c)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return aqi_load_dberr(l, res, "column default");
 	if (!PQgetisnull(res, 0, 0)) {
-		if (l->enc->field_text(&b, c->type, PQgetvalue(res, 0, 0),
+		if (l->enc->field_text(&b, c, PQgetvalue(res, 0, 0),
 		    (size_t)PQgetlength(res, 0, 0)) != AQ_OK)
 			rc = aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 		c->defval = b.data;
@@ -229,7 +229,8 @@ aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
 			rc = aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 			goto out;
 		}
-		c->type = aqi_coltype_of(strtoul(PQgetvalue(res, (int)i, 1), NULL, 10));
+		c->oid = strtoul(PQgetvalue(res, (int)i, 1), NULL, 10);
+		c->type = aqi_coltype_of(c->oid);
 		c->pk = PQgetvalue(res, (int)i, 3)[0] == 't';
 		t->npk += c->pk;
 		if (PQgetvalue(res, (int)i, 4)[0] == 't')

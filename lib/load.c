@@ -504,7 +504,7 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 		size_t at = l->copy.len;
 
 		if (l->slots[i] != NULL)
-			rc = l->enc->field(&l->copy, i, c->type, l->slots[i]);
+			rc = l->enc->field(&l->copy, i, c, l->slots[i]);
 		else
 			rc = l->enc->field_raw(&l->copy, i, c->defval, c->deflen);
 		if (rc != AQ_OK)
