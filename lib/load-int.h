@@ -125,6 +125,7 @@ int aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref);
 
 struct aqi_load_row {
 	size_t copy_off, copy_len;	/* its COPY data in l->copy */
+	size_t stage_off, stage_len;	/* the same with aq_ord, in l->stage */
 	size_t json_off, json_len;	/* its JSON in l->json */
 	long line;
 	size_t src;			/* index in l->srcs */
@@ -157,6 +158,8 @@ struct aq_loader {
 
 	/* the batch */
 	struct aq_buf copy, json, ids;
+	struct aq_buf stage;		/* the rows for staging (load-recover.c);
+					 * copy stays as it was streamed */
 	size_t sent;			/* bytes of copy already sent */
 	struct aqi_load_row *rows;
 	size_t nrows, caprows;

@@ -95,8 +95,8 @@ copy_rows(struct aq_loader *l, const char *copysql, size_t a, size_t b, int inse
 			return aqi_load_dberr(l, res, "COPY");
 		PQclear(res);
 		for (k = a; k < b; k++)
-			if (PQputCopyData(l->conn, l->copy.data + l->rows[k].copy_off,
-			    (int)l->rows[k].copy_len) != 1)
+			if (PQputCopyData(l->conn, l->stage.data + l->rows[k].stage_off,
+			    (int)l->rows[k].stage_len) != 1)
 				return aqi_load_dberr(l, NULL, "COPY");
 		if (PQputCopyEnd(l->conn, NULL) != 1)
 			return aqi_load_dberr(l, NULL, "COPY");
@@ -268,26 +268,28 @@ out:
 	return rc;
 }
 
-/* The rows as streamed carry no aq_ord: give each its place. */
+/*
+ * The rows as streamed carry no aq_ord: the staging rows give each its
+ * place, in l->stage, leaving l->copy as it was for another attempt.
+ */
 static int
 add_ords(struct aq_loader *l)
 {
-	struct aq_buf re = {0};
 	size_t k;
 
+	aq_buf_reset(&l->stage);
 	for (k = 0; k < l->nrows; k++) {
 		struct aqi_load_row *r = &l->rows[k];
-		size_t off = re.len;
+		size_t off = l->stage.len;
 
-		if (l->enc->row_with_ord(&re, l->copy.data + r->copy_off, r->copy_len, k) != AQ_OK) {
-			aq_buf_free(&re);
+		if (l->enc->row_with_ord(&l->stage, l->copy.data + r->copy_off, r->copy_len,
+		    k) != AQ_OK) {
+			aq_buf_free(&l->stage);
 			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 		}
-		r->copy_off = off;
-		r->copy_len = re.len - off;
+		r->stage_off = off;
+		r->stage_len = l->stage.len - off;
 	}
-	aq_buf_free(&l->copy);
-	l->copy = re;
 	return AQ_OK;
 }
 

@@ -138,6 +138,7 @@ clear_batch(struct aq_loader *l)
 	size_t i;
 
 	aq_buf_reset(&l->copy);
+	aq_buf_reset(&l->stage);
 	aq_buf_reset(&l->json);
 	aq_buf_reset(&l->ids);
 	l->sent = 0;
@@ -173,6 +174,7 @@ aq_loader_free(struct aq_loader *l)
 	aqi_load_free_target(l);
 	clear_batch(l);
 	aq_buf_free(&l->copy);
+	aq_buf_free(&l->stage);
 	aq_buf_free(&l->json);
 	aq_buf_free(&l->ids);
 	aq_buf_free(&l->tmp);
@@ -681,7 +683,8 @@ rollback(struct aq_loader *l)
 /*
  * One attempt at the batch, up to its commit: the streamed COPY or, when
  * the server refused it, the careful way through staging (load-recover.c).
- * On failure the caller rolls back.
+ * On failure the caller rolls back; the batch's rows are still in l->copy
+ * and l->json as they were added, so that it could be attempted again.
  */
 static int
 load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
