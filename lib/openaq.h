@@ -396,7 +396,10 @@ void aq_time_to_civil(int64_t usec, int *year, int *month, int *day);
  * callback with the database's message; the rest of its batch still loads.
  * A table partitioned by a timestamptz column gets the monthly partitions
  * its rows need from the schema function aq_ensure_partition() when the
- * database has it (see aq_loader_migrate).
+ * database has it (see aq_loader_migrate).  The loader knows no table of
+ * its own: rows whose reference names no row of another table are counted
+ * (AQ_LOAD_ORPHANS) only under a rule the caller sets with
+ * aq_loader_set_orphans().
  */
 struct aq_loader;
 
@@ -414,7 +417,8 @@ enum aq_load_counter {
 	AQ_LOAD_UNCHANGED,	/* rows equal to stored ones, or kept by ignore */
 	AQ_LOAD_DUPLICATES,	/* rows replaced by a later row of the same batch */
 	AQ_LOAD_REJECTED,	/* rows the database refused */
-	AQ_LOAD_ORPHANS,	/* rows whose sensor_id is not in table sensor */
+	AQ_LOAD_ORPHANS,	/* rows whose orphan-rule column names no row of
+				 * the referenced table (aq_loader_set_orphans) */
 	AQ_LOAD_BATCHES,	/* committed batches */
 	AQ_LOAD_NCOUNTERS
 };
@@ -435,6 +439,33 @@ void aq_loader_set_reject(struct aq_loader *l,
  * (an unknown key, once per key). */
 void aq_loader_set_notice(struct aq_loader *l, void (*fn)(void *arg, const char *msg),
     void *arg);
+/* What a notice is about, for aq_loader_set_notice_kind(); more kinds may
+ * be added, so treat an unknown one as AQ_LOADER_NOTICE_SERVER. */
+enum aq_loader_notice {
+	AQ_LOADER_NOTICE_SERVER = 0,	/* a NOTICE or WARNING from the server */
+	AQ_LOADER_NOTICE_UNKNOWN_KEY = 1	/* a record's key is not a column
+					 * (said once per key) */
+};
+/*
+ * As aq_loader_set_notice(), but fn(arg, kind, message) also gets the
+ * notice's kind (enum aq_loader_notice), so that a program can choose
+ * without reading the message, whose text may change.  Each of the two
+ * replaces the callback the other set.
+ */
+void aq_loader_set_notice_kind(struct aq_loader *l,
+    void (*fn)(void *arg, int kind, const char *msg), void *arg);
+/*
+ * The orphan rule, applied by the next aq_loader_open(): rows whose column
+ * (of the table opened) holds a value that is not in column refcolumn of
+ * table reftable ("schema.table", or a table of the opened table's schema)
+ * are loaded all the same, and counted as AQ_LOAD_ORPHANS.  The names are
+ * quoted, so any name works.  The rule applies only when the opened table
+ * has that column and reftable has refcolumn, both integer columns;
+ * otherwise no row is counted.  column NULL removes the rule (the default:
+ * no rule).  AQ_EINVAL for an empty name, AQ_ENOMEM.
+ */
+int aq_loader_set_orphans(struct aq_loader *l, const char *column, const char *reftable,
+    const char *refcolumn);
 /*
  * Connect with a libpq conninfo string or URI; NULL or "" uses libpq's
  * environment (PGHOST, PGDATABASE, PGSERVICE...).  AQ_EDBCONN on failure.
