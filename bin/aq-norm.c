@@ -105,10 +105,10 @@ finish(struct reading *r)
 			r->units_len = strlen(si->units);
 		}
 		if (r->lat == NULL && r->lon == NULL && si->has_coords) {
-			r->lat_len = fmt_double(si->latitude, r->coordtmp[0], 32);
+			r->lat_len = aq_json_double(si->latitude, r->coordtmp[0], 32);
 			r->lat = r->coordtmp[0];
 			r->lat_d = si->latitude;
-			r->lon_len = fmt_double(si->longitude, r->coordtmp[1], 32);
+			r->lon_len = aq_json_double(si->longitude, r->coordtmp[1], 32);
 			r->lon = r->coordtmp[1];
 			r->lon_d = si->longitude;
 		}
@@ -138,7 +138,10 @@ finish(struct reading *r)
 			if (r->value != NULL) {
 				src_value = r->value;
 				src_value_len = r->value_len;
-				r->value_len = fmt_double(out, conv, sizeof conv);
+				/* JSON has no text for an overflow to infinity */
+				if ((r->value_len = aq_json_double(out, conv, sizeof conv)) == 0)
+					return why("value %s is out of range in %s",
+					    why_text(src_value, src_value_len), to);
 				r->value = conv;
 			}
 			break;

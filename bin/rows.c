@@ -47,52 +47,13 @@ key(struct aq_buf *b, const char *k)
 	b->data[b->len] = '\0';
 }
 
-/* A JSON string: only '"', '\\' and control characters are escaped, the
- * rest (valid UTF-8, checked by the reader) is copied raw. */
-static void
-string(struct aq_buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-
-	putc1(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t n = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		row_raw(b, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
-		}
-		row_raw(b, esc, n);
-	}
-	row_raw(b, s + start, len - start);
-	putc1(b, '"');
-}
-
 void
 val_str(struct aq_buf *b, const char *s, size_t len)
 {
 	if (s == NULL)
 		row_raw(b, "null", 4);
-	else
-		string(b, s, len);
+	else if (aq_buf_json_string(b, s, len) != AQ_OK)
+		rows_nomem();
 }
 
 void
@@ -161,25 +122,11 @@ row_num(struct aq_buf *b, const char *k, const char *text, size_t len)
 	val_num(b, text, len);
 }
 
-size_t
-fmt_double(double d, char *buf, size_t size)
-{
-	int n = 0, prec;
-
-	/* the shortest of %.15g, %.16g, %.17g that reads back as d */
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, size, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	return (size_t)n;
-}
-
 void
 val_double(struct aq_buf *b, double d)
 {
-	char buf[40];
-	size_t n = fmt_double(d, buf, sizeof buf);
+	char buf[AQ_JSON_DOUBLE_BUFSZ];
+	size_t n = aq_json_double(d, buf, sizeof buf);
 
 	row_raw(b, buf, n);
 }
@@ -493,7 +440,7 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 		why("%s '%s' is not finite", name, why_text(s, len));
 		return F_BAD;
 	}
-	*tlen = fmt_double(x, tmp, 32);
+	*tlen = aq_json_double(x, tmp, 32);
 	*text = tmp;
 	*d = x;
 	return F_OK;

@@ -25,7 +25,7 @@ void row_int(struct aq_buf *b, const char *key, int64_t v);
 void row_oint(struct aq_buf *b, const char *key, int has, int64_t v);
 /* JSON number text, written unchanged; NULL writes null. */
 void row_num(struct aq_buf *b, const char *key, const char *text, size_t len);
-/* The shortest text that reads back as d. */
+/* aq_json_double()'s text of d (finite). */
 void row_double(struct aq_buf *b, const char *key, double d);
 /* -1 writes null. */
 void row_bool(struct aq_buf *b, const char *key, int v);
@@ -53,8 +53,6 @@ void val_double(struct aq_buf *b, double d);
 void val_bool(struct aq_buf *b, int v);
 /* Write the buffer to fp; returns 0 or EX_IOERR after a warning. */
 int row_write(const struct aq_buf *b, FILE *fp);
-/* The shortest %g text that reads back as d, into buf (>= 32 bytes). */
-size_t fmt_double(double d, char *buf, size_t size);
 
 /* ---- reasons: the text of the last failed check ---- */
 
