@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "idset.h"
+#include "row.h"
 
 /* What a record is, told by the members only that kind has. */
 enum class {
@@ -28,7 +30,7 @@ struct pending {
 static struct {
 	const char *kind;
 	struct cli_rejects rejects;
-	struct keyset seen;
+	struct idset seen;
 	struct aq_buf cur;	/* the row being built */
 	struct aq_buf rows;	/* rows of the current record, written if it is good */
 	struct pending *pend;
@@ -149,7 +151,7 @@ commit(void)
 		/* a row identical to one written before says nothing new;
 		 * rows that differ are all written, so the later one wins in
 		 * aq-load's upsert */
-		if (!keyset_add(&g.seen, p->a, p->b, p->c)) {
+		if (!idset_add(&g.seen, p->a, p->b, p->c)) {
 			g.duplicates++;
 			continue;
 		}
@@ -163,21 +165,6 @@ commit(void)
 }
 
 /* ---- fields, each returning NULL or the reason ---- */
-
-static const char *
-id(const struct aq_value *v, const char *name, int64_t *out, int required)
-{
-	int rc = get_id(v, name, out);
-
-	if (rc == F_BAD)
-		return why_last();
-	if (rc == F_NULL) {
-		*out = 0;
-		if (required)
-			return why("no %s", name);
-	}
-	return NULL;
-}
 
 /* "what[i]: reason" for an element of an array. */
 static const char *
@@ -195,7 +182,7 @@ str(struct aq_buf *b, const char *col, const struct aq_value *v, const char *nam
 	const char *s;
 	size_t len;
 
-	if (get_str(v, name, &s, &len) == F_BAD)
+	if (get_str(v, name, &s, &len) == FIELD_BAD)
 		return why_last();
 	row_str(b, col, s, len);
 	return NULL;
@@ -206,7 +193,7 @@ boolean(struct aq_buf *b, const char *col, const struct aq_value *v, const char 
 {
 	int x;
 
-	if (get_bool(v, name, &x) == F_BAD)
+	if (get_bool(v, name, &x) == FIELD_BAD)
 		return why_last();
 	row_bool(b, col, x);
 	return NULL;
@@ -221,9 +208,9 @@ number(struct aq_buf *b, const char *col, const struct aq_value *v, const char *
 	char tmp[32];
 	int rc = get_num(v, name, &t, &len, &d, tmp);
 
-	if (rc == F_BAD)
+	if (rc == FIELD_BAD)
 		return why_last();
-	row_num(b, col, rc == F_OK ? t : NULL, len);
+	row_num(b, col, rc == FIELD_OK ? t : NULL, len);
 	return NULL;
 }
 
@@ -235,9 +222,9 @@ timestamp(struct aq_buf *b, const char *col, const struct aq_value *v, const cha
 	int64_t usec;
 	int rc = get_time(v, name, out, &len, &usec);
 
-	if (rc == F_BAD)
+	if (rc == FIELD_BAD)
 		return why_last();
-	row_str(b, col, rc == F_OK ? out : NULL, len);
+	row_str(b, col, rc == FIELD_OK ? out : NULL, len);
 	return NULL;
 }
 
@@ -248,9 +235,9 @@ date(struct aq_buf *b, const char *col, const struct aq_value *v, const char *na
 	size_t len;
 	int rc = get_date(v, name, &s, &len);
 
-	if (rc == F_BAD)
+	if (rc == FIELD_BAD)
 		return why_last();
-	row_str(b, col, rc == F_OK ? s : NULL, len);
+	row_str(b, col, rc == FIELD_OK ? s : NULL, len);
 	return NULL;
 }
 
@@ -266,7 +253,7 @@ ref(const struct aq_value *v, const char *name, int64_t *out)
 	if (aq_value_type(v) != AQ_OBJECT)
 		return why("%s is not an object", name);
 	snprintf(n, sizeof n, "%s.id", name);
-	return id(aq_value_get(v, "id"), n, out, 0);
+	return field_id(aq_value_get(v, "id"), n, out, 0);
 }
 
 #define TRY(x) do { const char *r_ = (x); if (r_ != NULL) return r_; } while (0)
@@ -279,7 +266,7 @@ id_name(const struct aq_value *v)
 {
 	int64_t i;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
@@ -293,7 +280,7 @@ country(const struct aq_value *v)
 {
 	int64_t i;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "code", aq_value_get(v, "code"), "code"));
@@ -310,7 +297,7 @@ parameter(const struct aq_value *v)
 {
 	int64_t i;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
@@ -328,7 +315,7 @@ location(const struct aq_value *v)
 	const struct aq_value *c = aq_value_get(v, "country"), *coords;
 	int64_t i, cid, pid, oid;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
@@ -362,7 +349,7 @@ sensor(const struct aq_value *v, int64_t loc)
 {
 	int64_t i, pid;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	TRY(ref(aq_value_get(v, "parameter"), "parameter", &pid));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
@@ -379,7 +366,7 @@ provider(const struct aq_value *v)
 {
 	int64_t i;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
@@ -398,7 +385,7 @@ instrument(const struct aq_value *v, int64_t manufacturer)
 {
 	int64_t i, mid = manufacturer;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	if (mid == 0)
 		TRY(ref(aq_value_get(v, "manufacturer"), "manufacturer", &mid));
 	row_begin(&g.cur);
@@ -424,7 +411,7 @@ license(const struct aq_value *v)
 	int64_t i;
 	size_t k;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "id", i);
 	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
@@ -442,7 +429,7 @@ location_license(const struct aq_value *v, int64_t loc)
 	const struct aq_value *a = aq_value_get(v, "attribution");
 	int64_t lic;
 
-	TRY(id(aq_value_get(v, "id"), "id", &lic, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &lic, 1));
 	if (!aq_value_is_null(a) && aq_value_type(a) != AQ_OBJECT)
 		return "attribution is not an object";
 	row_begin(&g.cur);
@@ -462,7 +449,7 @@ location_instrument(const struct aq_value *v, int64_t loc)
 {
 	int64_t inst;
 
-	TRY(id(aq_value_get(v, "id"), "id", &inst, 1));
+	TRY(field_id(aq_value_get(v, "id"), "id", &inst, 1));
 	row_begin(&g.cur);
 	row_int(&g.cur, "location_id", loc);
 	row_int(&g.cur, "instrument_id", inst);
@@ -587,13 +574,13 @@ k_sensors(const struct aq_value *rec, int cls)
 	int64_t loc;
 
 	if (cls == R_LOCATION) {
-		TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
+		TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
 		return each(rec, "sensors", sensor, loc);
 	}
 	if (cls == R_SENSOR) {
 		/* /locations/{id}/sensors: aq-fetch adds locationsId;
 		 * /sensors/{id} records do not say where they are */
-		TRY(id(aq_value_get(rec, "locationsId"), "locationsId", &loc, 0));
+		TRY(field_id(aq_value_get(rec, "locationsId"), "locationsId", &loc, 0));
 		return sensor(rec, loc);
 	}
 	return why("%s record has no sensors", class_names[cls]);
@@ -638,7 +625,7 @@ k_instruments(const struct aq_value *rec, int cls)
 	case R_INSTRUMENT:
 		return instrument(rec, 0);
 	case R_MANUFACTURER:
-		TRY(id(aq_value_get(rec, "id"), "id", &mid, 1));
+		TRY(field_id(aq_value_get(rec, "id"), "id", &mid, 1));
 		return each(rec, "instruments", instrument, mid);
 	case R_LOCATION:
 		return each(rec, "instruments", instrument, 0);
@@ -663,7 +650,7 @@ k_location_licenses(const struct aq_value *rec, int cls)
 
 	if (cls != R_LOCATION)
 		return why("%s record is not a location", class_names[cls]);
-	TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
+	TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
 	return each(rec, "licenses", location_license, loc);
 }
 
@@ -674,7 +661,7 @@ k_location_instruments(const struct aq_value *rec, int cls)
 
 	if (cls != R_LOCATION)
 		return why("%s record is not a location", class_names[cls]);
-	TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
+	TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
 	return each(rec, "instruments", location_instrument, loc);
 }
 
@@ -765,7 +752,7 @@ main(int argc, char **argv)
 	argv++;
 
 	/* ids seen, for de-duplication: 256k keys (6 MB) at most */
-	keyset_init(&g.seen, 1UL << 18);
+	idset_init(&g.seen, 1UL << 18);
 	cli_rejects_open(&g.rejects, reject_path, max_rejects);
 	cli_catch_signals();
 	memset(&loop, 0, sizeof loop);
@@ -784,7 +771,7 @@ main(int argc, char **argv)
 		cli_warnx("%s: %lu records, %lu rows, %lu rejects, %lu duplicates, "
 		    "%lu records without rows", g.kind, g.records, g.written, g.rejects.count,
 		    g.duplicates, g.empty);
-	keyset_free(&g.seen);
+	idset_free(&g.seen);
 	aq_buf_free(&g.cur);
 	aq_buf_free(&g.rows);
 	free(g.pend);

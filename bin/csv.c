@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "csv.h"
-#include "rows.h"
+#include "row.h"
 
 #define CHUNK 65536
 /* a record longer than this is an unterminated quote, not data */

@@ -7,7 +7,8 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "row.h"
 #include "units.h"
 
 const char *
