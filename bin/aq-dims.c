@@ -314,9 +314,10 @@ member(const struct aq_value *v, const char *path, const struct aq_value **out)
 	while ((dot = strchr(p, '.')) != NULL) {
 		size_t n = (size_t)(dot - p);
 
-		/* the paths are the maps' own, all short */
-		memcpy(part, p, n < sizeof part ? n : sizeof part - 1);
-		part[n < sizeof part ? n : sizeof part - 1] = '\0';
+		if (n >= sizeof part)
+			return why("%s: too long a member name", path);	/* not in our maps */
+		memcpy(part, p, n);
+		part[n] = '\0';
 		v = aq_value_get(v, part);
 		if (aq_value_is_null(v)) {
 			*out = NULL;
@@ -330,49 +331,67 @@ member(const struct aq_value *v, const char *path, const struct aq_value **out)
 	return NULL;
 }
 
-/* One column of the row in g.cur; *id gets an id column's value. */
+/* One column of the row in g.cur: read, checked, written; *id gets an id
+ * column's value (0 for null). */
 static const char *
 column(const struct col *c, const struct aq_value *v, int64_t *id)
 {
 	char t[AQ_TIME_BUFSZ], tmp[32];
 	const char *s = NULL;
 	size_t len = 0;
-	int rc = FIELD_OK, x;
+	int rc = FIELD_NULL, x = -1;
 	int64_t usec;
 	double d;
 
 	switch (c->type) {
 	case COL_ID:
-		TRY(field_id(v, c->path, id, c->required));
-		row_oint(&g.cur, c->name, *id != 0, *id);
-		return NULL;
+		rc = get_id(v, c->path, id);
+		break;
 	case COL_STR:
 		rc = get_str(v, c->path, &s, &len);
 		break;
 	case COL_BOOL:
-		if ((rc = get_bool(v, c->path, &x)) != FIELD_BAD)
-			row_bool(&g.cur, c->name, x);
+		rc = get_bool(v, c->path, &x);
 		break;
 	case COL_NUM:
-		if ((rc = get_num(v, c->path, &s, &len, &d, tmp)) != FIELD_BAD)
-			row_num(&g.cur, c->name, rc == FIELD_OK ? s : NULL, len);
+		rc = get_num(v, c->path, &s, &len, &d, tmp);
 		break;
 	case COL_TIME:
-		if ((rc = get_time(v, c->path, t, &len, &usec)) == FIELD_OK)
-			s = t;
+		rc = get_time(v, c->path, t, &len, &usec);
+		s = t;
 		break;
 	case COL_DATE:
 		rc = get_date(v, c->path, &s, &len);
 		break;
 	case COL_PARENT:
-		break;
+		return NULL;	/* build() writes it */
 	}
 	if (rc == FIELD_BAD)
 		return why_last();
-	if (rc == FIELD_NULL && c->required)
-		return why("no %s", c->path);
-	if (c->type == COL_STR || c->type == COL_TIME || c->type == COL_DATE)
-		row_str(&g.cur, c->name, rc == FIELD_OK ? s : NULL, len);
+	if (rc == FIELD_NULL) {
+		if (c->required)
+			return why("no %s", c->path);
+		*id = 0;
+		s = NULL;
+	}
+	switch (c->type) {
+	case COL_ID:
+		row_oint(&g.cur, c->name, *id != 0, *id);
+		break;
+	case COL_BOOL:
+		row_bool(&g.cur, c->name, x);
+		break;
+	case COL_NUM:
+		row_num(&g.cur, c->name, s, len);
+		break;
+	case COL_STR:
+	case COL_TIME:
+	case COL_DATE:
+		row_str(&g.cur, c->name, s, len);
+		break;
+	case COL_PARENT:
+		break;
+	}
 	return NULL;
 }
 
