@@ -124,7 +124,10 @@ val_double(struct aq_buf *b, double d)
 	char buf[AQ_JSON_DOUBLE_BUFSZ];
 	size_t n = aq_json_double(d, buf, sizeof buf);
 
-	row_raw(b, buf, n);
+	if (n == 0)
+		row_raw(b, "null", 4);	/* NaN or infinity: JSON has no text */
+	else
+		row_raw(b, buf, n);
 }
 
 void

@@ -26,7 +26,7 @@ void row_int(struct aq_buf *b, const char *key, int64_t v);
 void row_oint(struct aq_buf *b, const char *key, int has, int64_t v);
 /* JSON number text, written unchanged; NULL writes null. */
 void row_num(struct aq_buf *b, const char *key, const char *text, size_t len);
-/* aq_json_double()'s text of d (finite). */
+/* aq_json_double()'s text of d; null for NaN and infinity. */
 void row_double(struct aq_buf *b, const char *key, double d);
 /* -1 writes null. */
 void row_bool(struct aq_buf *b, const char *key, int v);
