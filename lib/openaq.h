@@ -97,6 +97,27 @@ void aq_buf_reset(struct aq_buf *b);
 /* Release the memory; the buffer is again all zero and may be reused. */
 void aq_buf_free(struct aq_buf *b);
 
+/*
+ * Append s[0..len) as a JSON string, quotes included: '"', '\\' and the
+ * control bytes are escaped (\b \f \n \r \t, else \u00xx in lower-case
+ * hex), everything else (UTF-8, '/', NUL-free or not) is copied as it is;
+ * the caller passes valid UTF-8.  Text with nothing to escape costs one
+ * scan and one copy.  AQ_ENOMEM leaves the buffer unchanged; AQ_EINVAL if
+ * b is NULL, or s is NULL with len > 0.
+ */
+int aq_buf_json_string(struct aq_buf *b, const char *s, size_t len);
+
+/* Bytes that always hold aq_json_double()'s text and its NUL. */
+#define AQ_JSON_DOUBLE_BUFSZ 32
+/*
+ * The text of d that reads back (strtod) as the same double: the shortest
+ * of its %.15g, %.16g and %.17g forms ("0.1", "1e+15", "-0"), written with
+ * a NUL into buf.  Returns the length without the NUL, or 0 (buf
+ * untouched) when d is NaN or infinite, which JSON cannot write, or when
+ * size is too small.  Uses the C locale's decimal point, as printf does.
+ */
+size_t aq_json_double(double d, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* JSON values                                                         */
 /* ------------------------------------------------------------------ */
@@ -292,9 +313,9 @@ int aq_csv_archive_header(const struct aq_csv *c, int col[AQ_ARCHIVE_NCOLS]);
 /* ------------------------------------------------------------------ */
 
 /*
- * Writes compact JSON lines (yajl_gen underneath).  Strings are written
- * as given (raw UTF-8, only the characters JSON requires escaped); the
- * caller passes valid UTF-8.  With fp NULL, lines stay in memory:
+ * Writes compact JSON lines.  Strings are written as given (raw UTF-8,
+ * only the characters JSON requires escaped, as aq_buf_json_string()
+ * does); the caller passes valid UTF-8.  With fp NULL, lines stay in memory:
  * aq_writer_buffer() returns them and aq_writer_clear() drops them.
  */
 struct aq_writer;
