@@ -23,10 +23,9 @@
 #include <curl/curl.h>
 #include <yajl/yajl_parse.h>
 
-#include "aq-int.h"
+#include "http-int.h"
 
 #define MAX_JOBS 64
-#define MAX_BODY (256u << 20)	/* a page of 1000 records is about 1 MB */
 #define MAX_429 20		/* 429s in a row before giving up */
 
 struct walk {
@@ -614,7 +613,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	struct slot *s = arg;
 
 	n *= size;
-	if (s->body.len + n > MAX_BODY || aq_buf_append(&s->body, p, n) != AQ_OK)
+	if (s->body.len + n > AQI_HTTP_MAX_BODY || aq_buf_append(&s->body, p, n) != AQ_OK)
 		return 0;
 	return n;
 }
@@ -931,49 +930,28 @@ static int
 finish(struct aq_client *c, struct slot *s, CURLcode res,
     int (*fn)(void *, void *, const struct aq_value *), void *arg)
 {
-	long status = 0;
+	struct aqi_http_response rs = {.result = res, .remaining = s->remaining, .reset = s->reset};
+	struct aqi_http_outcome o;
 	double now = mono(), ms = (now - s->started) * 1000;
 	char text[512], why[600];
-	int retry = 0, code = AQ_OK;
+	int code;
 	double wait = 0;
 	struct walk *w = s->w;
 
 	curl_multi_remove_handle(c->multi, s->easy);
 	s->inflight = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (res == CURLE_OK && s->remaining >= 0 && c->lim != NULL)
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &rs.status);
+	rs.body_len = s->body.len;
+	aqi_http_outcome(&rs, &o);
+	code = o.code;
+	if (o.update && c->lim != NULL)
 		(void)aq_limiter_update(c->lim, wall(), s->remaining, s->reset);
 
 	if (res != CURLE_OK) {
-		snprintf(why, sizeof why, "%s", *s->cerr ? s->cerr : curl_easy_strerror(res));
-		switch (res) {
-		case CURLE_OPERATION_TIMEDOUT:
-			code = AQ_ETIMEOUT, retry = 1;
-			break;
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_URL_MALFORMAT:
-			code = AQ_EINVAL;
-			break;
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CIPHER:
-			code = AQ_ETRANSPORT;	/* retrying will not fix a certificate */
-			break;
-		case CURLE_WRITE_ERROR:
-			if (s->body.len > 0 && s->body.len + CURL_MAX_WRITE_SIZE > MAX_BODY) {
-				snprintf(why, sizeof why, "the body is larger than %u MB",
-				    MAX_BODY >> 20);
-				code = AQ_EPROTO;
-				break;
-			}
-			/* FALLTHROUGH */
-		default:
-			code = AQ_ETRANSPORT, retry = 1;
-			break;
-		}
+		snprintf(why, sizeof why, "%s", o.reason != NULL ? o.reason :
+		    *s->cerr ? s->cerr : curl_easy_strerror(res));
 		logf_(c, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
-	} else if (status == 200) {
+	} else if (o.page) {
 		struct page pg;
 		const struct aq_value *r;
 		size_t n = 0;
@@ -981,7 +959,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		code = parse_page(c, s, &pg, why, sizeof why);
 		if (code == AQ_OK) {
 			n = aq_value_count(pg.results);
-			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), status, ms, n);
+			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
 			for (r = aq_value_first(pg.results); r != NULL; r = aq_value_next(r)) {
 				c->counts[AQ_CLIENT_RECORDS]++;
 				if (fn(arg, w->tag, r) != 0) {
@@ -1005,14 +983,14 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
 			return aqi_fail(&c->err, code, "out of memory");
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, why);
-		retry = 1;	/* garbled in transit, most likely */
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
+		code = o.code;
 	} else {
 		api_text(s->body.data, s->body.len, text, sizeof text);
-		snprintf(why, sizeof why, "HTTP %ld: %s", status, text);
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, text);
-		if (status == 429) {
-			double secs = s->reset > 0 && s->reset <= 3600 ? (double)s->reset : 60;
+		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
+		if (o.wait > 0) {
+			double secs = o.wait;
 
 			c->counts[AQ_CLIENT_RATELIMITED]++;
 			if (++s->rl_attempts > MAX_429)
@@ -1024,25 +1002,13 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			logf_(c, "rate limited by the server: waiting %.0f s", secs);
 			return AQ_OK;
 		}
-		if (status == 408 && split(c, w)) {
+		if (o.split && split(c, w)) {
 			logf_(c, "the server timed out: cutting the window in two");
 			s->not_before = 0;
 			return AQ_OK;
 		}
-		if (status == 408)
-			code = AQ_ETIMEOUT, retry = 1;
-		else if (status >= 500)
-			code = AQ_ESERVER, retry = 1;
-		else if (status == 401 || status == 403)
-			code = AQ_EAUTH;
-		else if (status == 404)
-			code = AQ_ENOTFOUND;
-		else if (status >= 400)
-			code = AQ_EHTTP;
-		else
-			code = AQ_EPROTO;
 	}
-	if (!retry)
+	if (!o.retry)
 		return aqi_fail(&c->err, code, "GET %s: %s", shown(c, s), why);
 	if (++s->attempts > c->retries)
 		return aqi_fail(&c->err, code, "GET %s: %s (gave up after %u attempts)", shown(c, s),
