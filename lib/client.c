@@ -800,79 +800,6 @@ shown(const struct aq_client *c, const struct slot *s)
 	return p != NULL ? p : s->url;
 }
 
-/* The API's own words from an error body, whatever its shape. */
-static void
-api_text(const char *body, size_t len, char *out, size_t size)
-{
-	struct aqi_builder b;
-	yajl_handle y;
-	const struct aq_value *v, *d, *e;
-	size_t o = 0, i;
-
-	out[0] = '\0';
-	memset(&b, 0, sizeof b);
-	b.arena.chunk_size = 4096;
-	if (len > 0 && (y = yajl_alloc(&aqi_builder_callbacks, NULL, &b)) != NULL) {
-		(void)yajl_parse(y, (const unsigned char *)body, len);
-		(void)yajl_complete_parse(y);
-		yajl_free(y);
-		v = b.root;
-		if (v != NULL && v->type == AQ_STRING && b.depth == 0) {
-			snprintf(out, size, "%s", v->u.text);	/* a bare JSON string */
-		} else if (v != NULL && v->type == AQ_OBJECT && b.depth == 0) {
-			d = aq_value_get(v, "detail");
-			if (d == NULL)
-				d = aq_value_get(v, "message");
-			if (aq_value_type(d) == AQ_STRING)
-				snprintf(out, size, "%s", aq_value_string(d, NULL));
-			else if (aq_value_type(d) == AQ_ARRAY) {
-				/* pydantic: [{"loc":["query","limit"],"msg":"..."}, ...] */
-				for (e = aq_value_first(d); e != NULL && o + 1 < size; e = aq_value_next(e)) {
-					const struct aq_value *loc = aq_value_get(e, "loc"), *last = NULL, *x;
-					const char *msg = aq_value_string(aq_value_get(e, "msg"), NULL);
-
-					for (x = aq_value_first(loc); x != NULL; x = aq_value_next(x))
-						last = x;
-					o += (size_t)snprintf(out + o, size - o, "%s%s%s%s", o ? "; " : "",
-					    aq_value_string(last, NULL) ? aq_value_string(last, NULL) : "",
-					    aq_value_string(last, NULL) ? ": " : "", msg ? msg : "invalid");
-				}
-			}
-		}
-		aqi_builder_free(&b);
-		if (out[0] != '\0')
-			return;
-	} else
-		aqi_builder_free(&b);
-	/* not JSON: an HTML page's title, or the start of the text */
-	if (len == 0) {
-		snprintf(out, size, "(empty body)");
-		return;
-	}
-	{
-		const char *t = NULL, *te;
-		size_t n;
-
-		for (i = 0; i + 7 <= len; i++)
-			if (strncasecmp(body + i, "<title>", 7) == 0) {
-				t = body + i + 7;
-				break;
-			}
-		if (t != NULL && (te = memchr(t, '<', len - (size_t)(t - body))) != NULL)
-			n = (size_t)(te - t);
-		else {
-			t = body;
-			n = len;
-		}
-		if (n > 120)
-			n = 120;
-		for (i = 0; i < n && o + 1 < size; i++)
-			out[o++] = (t[i] == '\n' || t[i] == '\r' || t[i] == '\t') ? ' ' :
-			    (unsigned char)t[i] < 0x20 ? '?' : t[i];
-		out[o] = '\0';
-	}
-}
-
 struct page {
 	struct aqi_builder b;
 	const struct aq_value *results;
@@ -986,7 +913,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
 		code = o.code;
 	} else {
-		api_text(s->body.data, s->body.len, text, sizeof text);
+		aqi_http_error_text(s->body.data, s->body.len, text, sizeof text);
 		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
 		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
 		if (o.wait > 0) {

@@ -49,4 +49,17 @@ struct aqi_http_outcome {
 
 void aqi_http_outcome(const struct aqi_http_response *r, struct aqi_http_outcome *o);
 
+/* ---- lib/http-error.c ---- */
+
+/*
+ * The server's own words from an error body of any shape the API sends:
+ * {"detail": "..."}, {"detail": [{"loc": [..., "name"], "msg": "..."}, ...]}
+ * (as "name: msg; ..."), {"message": "..."}, a bare JSON string; else an
+ * HTML page's <title>, or the start of the text (at most 120 bytes, line
+ * breaks and tabs as spaces, other control bytes as '?'), or "(empty body)".
+ * Always NUL-terminates out (size > 0), truncating to fit.  Every piece of
+ * server text that reaches a message goes through here.
+ */
+void aqi_http_error_text(const char *body, size_t len, char *out, size_t size);
+
 #endif /* AQ_HTTP_INT_H */
