@@ -230,20 +230,13 @@ aq_client_set_errbuf(struct aq_client *c, char *buf, size_t size)
 int
 aq_client_set_base_url(struct aq_client *c, const char *url)
 {
-	const char *p;
-	size_t n;
 	int rc;
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 		return aqi_fail(&c->err, AQ_EINVAL, "the base URL must start with http:// or https://");
 	if ((rc = set_str(c, &c->base, url)) != AQ_OK)
 		return rc;
-	n = strlen(c->base);
-	while (n > 8 && c->base[n - 1] == '/')
-		c->base[--n] = '\0';
-	p = strstr(c->base, "://") + 3;
-	p = strchr(p, '/');
-	c->base_path = p != NULL ? p : "";
+	c->base_path = aqi_http_base(c->base);
 	return AQ_OK;
 }
 
@@ -387,17 +380,7 @@ logf_(struct aq_client *c, const char *fmt, ...)
 int
 aq_client_check_param(struct aq_client *c, const char *name)
 {
-	const char *p;
-
-	if (name == NULL || !(*name >= 'a' && *name <= 'z'))
-		return aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter name starts with a lower-case letter",
-		    name ? name : "");
-	for (p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return aqi_fail(&c->err, AQ_EINVAL,
-			    "'%s': the API's parameter names are snake_case, and it silently "
-			    "ignores any other name", name);
-	return AQ_OK;
+	return aqi_http_check_param(&c->err, name);
 }
 
 /* ---- queueing walks ---- */
@@ -408,8 +391,8 @@ make_walk(struct aq_client *c, const char *path, const char *const *params, void
 {
 	struct aq_buf q = {0};
 	struct walk *w;
-	size_t i;
-	int rc = AQ_OK;
+	const char *rel;
+	int rc;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
@@ -419,83 +402,18 @@ make_walk(struct aq_client *c, const char *path, const char *const *params, void
 	w->limit = c->page_size;
 	w->page = 1;
 	w->tag = tag;
-	/* "/v3/x", "v3/x", "/x", "x": relative to a base that ends in /v3 */
-	while (*path == '/')
-		path++;
-	if (strcmp(c->base_path, "/v3") == 0 && strncmp(path, "v3", 2) == 0 &&
-	    (path[2] == '/' || path[2] == '\0')) {
-		path += 2;
-		while (*path == '/')
-			path++;
-	}
-	if (strpbrk(path, "?#") != NULL || strstr(path, "..") != NULL) {
+	if ((rc = aqi_http_path(&c->err, c->base_path, path, &rel)) != AQ_OK) {
 		free(w);
-		return aqi_fail(&c->err, AQ_EINVAL, "'%s': give query parameters as NAME=VALUE", path);
+		return rc;
 	}
-	if ((w->path = malloc(strlen(path) + 2)) == NULL) {
+	if ((w->path = malloc(strlen(rel) + 2)) == NULL) {
 		free(w);
 		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
 	}
 	w->path[0] = '/';
-	strcpy(w->path + 1, path);
-	for (i = 0; params != NULL && params[i] != NULL; i++) {
-		const char *eq = strchr(params[i], '=');
-		char name[128], *v;
-		size_t n;
-
-		if (eq == NULL || (n = (size_t)(eq - params[i])) == 0 || n >= sizeof name) {
-			rc = aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter is NAME=VALUE", params[i]);
-			break;
-		}
-		memcpy(name, params[i], n);
-		name[n] = '\0';
-		if ((rc = aq_client_check_param(c, name)) != AQ_OK)
-			break;
-		if (strcmp(name, "limit") == 0) {
-			char *end;
-			unsigned long l = strtoul(eq + 1, &end, 10);
-
-			if (*end != '\0' || l < 1 || l > 1000) {
-				rc = aqi_fail(&c->err, AQ_EINVAL, "limit must be 1 to 1000");
-				break;
-			}
-			w->limit = (unsigned)l;
-			w->fixed_limit = 1;
-			continue;
-		}
-		if (strcmp(name, "page") == 0) {
-			char *end;
-			long pg = strtol(eq + 1, &end, 10);
-
-			if (*end != '\0' || pg < 1) {
-				rc = aqi_fail(&c->err, AQ_EINVAL, "page must be 1 or more");
-				break;
-			}
-			w->page = pg;
-			w->fixed_page = 1;
-			continue;
-		}
-		if ((v = curl_easy_escape(NULL, eq + 1, 0)) == NULL) {
-			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
-			break;
-		}
-		/* commas separate list items; keep them readable */
-		rc = aq_buf_printf(&q, "%s%s=", q.len ? "&" : "", name);
-		for (char *p = v; rc == AQ_OK && *p; p++) {
-			if (strncmp(p, "%2C", 3) == 0) {
-				rc = aq_buf_puts(&q, ",");
-				p += 2;
-			} else
-				rc = aq_buf_append(&q, p, 1);
-		}
-		curl_free(v);
-		if (rc != AQ_OK) {
-			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
-			break;
-		}
-	}
-	if (rc == AQ_OK && q.data == NULL && aq_buf_puts(&q, "") != AQ_OK)
-		rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	strcpy(w->path + 1, rel);
+	rc = aqi_http_query(&c->err, params, &q, &w->limit, &w->fixed_limit, &w->page,
+	    &w->fixed_page);
 	if (rc != AQ_OK) {
 		aq_buf_free(&q);
 		free_walk(w);
@@ -654,41 +572,6 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
-static void
-fmt_time(int64_t us, int date, char *buf, size_t size)
-{
-	char t[AQ_TIME_BUFSZ];
-
-	if (aq_time_format(us - us % 1000000, t, sizeof t) == 0)
-		snprintf(t, sizeof t, "0001-01-01T00:00:00Z");
-	if (date)
-		t[10] = '\0';
-	snprintf(buf, size, "%s", t);
-}
-
-/* "/v3/path?query" of the walk's current page, for the URL and messages. */
-static int
-request_target(struct aq_client *c, const struct walk *w, char *buf, size_t size)
-{
-	char a[AQ_TIME_BUFSZ], b[AQ_TIME_BUFSZ];
-	int n;
-	const char *sep = *w->query ? "&" : "";
-
-	n = snprintf(buf, size, "%s%s?%s", c->base_path, w->path, w->query);
-	if (w->family != 0) {
-		int date = w->family == AQ_WINDOW_DATE;
-
-		fmt_time(w->from, date, a, sizeof a);
-		fmt_time(w->to, date, b, sizeof b);
-		n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%s%s_from=%s&%s_to=%s",
-		    sep, date ? "date" : "datetime", a, date ? "date" : "datetime", b);
-		sep = "&";
-	}
-	n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%slimit=%u&page=%ld", sep,
-	    w->limit, w->page);
-	return n > 0 && (size_t)n < size ? AQ_OK : AQ_EINVAL;
-}
-
 static int
 setup(struct aq_client *c)
 {
@@ -766,14 +649,18 @@ setup(struct aq_client *c)
 static int
 start(struct aq_client *c, struct slot *s)
 {
-	char target[sizeof s->url];
-	int n;
+	struct aqi_http_request r = {
+		.base = c->base,
+		.path = s->w->path,
+		.query = s->w->query,
+		.family = s->w->family,
+		.from = s->w->from,
+		.to = s->w->to,
+		.limit = s->w->limit,
+		.page = s->w->page,
+	};
 
-	if (request_target(c, s->w, target, sizeof target) != AQ_OK)
-		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
-	n = snprintf(s->url, sizeof s->url, "%.*s%s", (int)(strlen(c->base) - strlen(c->base_path)),
-	    c->base, target);
-	if (n < 0 || (size_t)n >= sizeof s->url)
+	if (aqi_http_url(&r, s->url, sizeof s->url) != AQ_OK)
 		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
 	aq_buf_reset(&s->body);
 	s->remaining = s->reset = -1;

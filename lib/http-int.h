@@ -62,4 +62,51 @@ void aqi_http_outcome(const struct aqi_http_response *r, struct aqi_http_outcome
  */
 void aqi_http_error_text(const char *body, size_t len, char *out, size_t size);
 
+/* ---- lib/http-query.c ---- */
+
+/* Trim the trailing slashes of a base URL ("https://host/v3/" ->
+ * "https://host/v3", never into the "scheme://"); returns its path part
+ * ("/v3", or "" when it has none), which points into base. */
+const char *aqi_http_base(char *base);
+
+/*
+ * A walk's path relative to a base whose path part is base_path: leading
+ * slashes dropped, and a leading "v3" component too when base_path is
+ * "/v3" (so that "/v3/x", "v3/x", "/x" and "x" are one request, and /v3 is
+ * never doubled).  Sets *rel into path; AQ_EINVAL (detail in e) for a path
+ * with a query, fragment or "..".
+ */
+int aqi_http_path(struct aqi_errbuf *e, const char *base_path, const char *path, const char **rel);
+
+/* What aq_client_check_param() checks: a snake_case name. */
+int aqi_http_check_param(struct aqi_errbuf *e, const char *name);
+
+/*
+ * The fixed query of a walk from NAME=VALUE params (NULL-terminated; NULL
+ * for none): names checked, values percent-encoded (every byte but
+ * A-Z a-z 0-9 - . _ ~ and the comma that separates list items), joined
+ * with '&' into q, which is left "" rather than NULL.  limit and page are
+ * taken out and checked: *limit and *page are set and *fixed_limit,
+ * *fixed_page set to 1 when given.  AQ_EINVAL or AQ_ENOMEM, with the
+ * detail in e; q is then to be freed by the caller.
+ */
+int aqi_http_query(struct aqi_errbuf *e, const char *const *params, struct aq_buf *q,
+    unsigned *limit, int *fixed_limit, long *page, int *fixed_page);
+
+/* One page of a walk. */
+struct aqi_http_request {
+	const char *base;  /* trimmed by aqi_http_base() */
+	const char *path;  /* "/locations" */
+	const char *query; /* "" or "a=b&c=d" */
+	int family;        /* 0 or enum aq_window */
+	int64_t from, to;  /* the window, when family is not 0 */
+	unsigned limit;
+	long page;
+};
+
+/* The request URL, "https://host/v3/locations?a=b&limit=1000&page=1", with
+ * the window as datetime_from/_to or date_from/_to; AQ_EINVAL if it does
+ * not fit in size bytes. */
+int aqi_http_url(const struct aqi_http_request *r, char *buf, size_t size);
+
 #endif /* AQ_HTTP_INT_H */
