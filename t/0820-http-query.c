@@ -149,7 +149,7 @@ main(void)
 	is_str(Q("x="), "x=", "an empty value");
 	is_str(Q("countries_id=1,2,3"), "countries_id=1,2,3", "commas stay");
 	is_str(Q("q=a+b&c=d"), "q=a%2Bb%26c%3Dd", "+ & = in a value are encoded");
-	is_str(Q("q=a b/c?d#e%f"), "q=a%20b%2Fc%3Fd%23e%25f", "space / ? # % are encoded");
+	is_str(Q("q=a b/c?d#e%f"), "q=a%20b%2Fc%3Fd%23e%25f", "space / ? # %% are encoded");
 	is_str(Q("q=-._~AZaz09"), "q=-._~AZaz09", "unreserved characters stay");
 	is_str(Q("q=!*'();:@$[]\"<>\\^`{|}"),
 	    "q=%21%2A%27%28%29%3B%3A%40%24%5B%5D%22%3C%3E%5C%5E%60%7B%7C%7D",
