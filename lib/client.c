@@ -16,7 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -536,39 +535,13 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
-static long
-header_long(const char *v, size_t n)
-{
-	long x = 0;
-	int neg = 0, digits = 0;
-
-	while (n > 0 && (*v == ' ' || *v == '\t'))
-		v++, n--;
-	if (n > 0 && *v == '-')
-		neg = 1, v++, n--;
-	for (; n > 0 && *v >= '0' && *v <= '9'; v++, n--, digits++)
-		if (x < 100000000)
-			x = x * 10 + (*v - '0');
-	while (n > 0 && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
-		v++, n--;
-	if (!digits || n != 0 || neg)
-		return -1;	/* absent, not a number, or a Redis TTL special */
-	return x;
-}
-
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct slot *s = arg;
-	static const char rem[] = "x-ratelimit-remaining:", rst[] = "x-ratelimit-reset:";
 
 	n *= size;
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		s->remaining = s->reset = -1;	/* a new response */
-	else if (n > sizeof rem - 1 && strncasecmp(p, rem, sizeof rem - 1) == 0)
-		s->remaining = header_long(p + sizeof rem - 1, n - (sizeof rem - 1));
-	else if (n > sizeof rst - 1 && strncasecmp(p, rst, sizeof rst - 1) == 0)
-		s->reset = header_long(p + sizeof rst - 1, n - (sizeof rst - 1));
+	aqi_http_header(p, n, &s->remaining, &s->reset);
 	return n;
 }
 

@@ -49,6 +49,16 @@ struct aqi_http_outcome {
 
 void aqi_http_outcome(const struct aqi_http_response *r, struct aqi_http_outcome *o);
 
+/*
+ * One header line of n bytes as curl hands it over (CRLF included, no
+ * NUL): a status line starts a new response (after a 100 Continue, say)
+ * and sets *remaining and *reset to -1; x-ratelimit-remaining and
+ * x-ratelimit-reset, in any case, set theirs to the value, or to -1
+ * unless it is a plain non-negative number (a Redis TTL of -1 or -2, say).
+ * The API sends no Retry-After.  Other lines change nothing.
+ */
+void aqi_http_header(const char *line, size_t n, long *remaining, long *reset);
+
 /* ---- lib/http-error.c ---- */
 
 /*

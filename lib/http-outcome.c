@@ -4,12 +4,48 @@
  */
 #include "config.h"
 
+#include <string.h>
+#include <strings.h>
+
 #include <curl/curl.h>
 
 #include "http-int.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
+
+static long
+header_long(const char *v, size_t n)
+{
+	long x = 0;
+	int neg = 0, digits = 0;
+
+	while (n > 0 && (*v == ' ' || *v == '\t'))
+		v++, n--;
+	if (n > 0 && *v == '-')
+		neg = 1, v++, n--;
+	for (; n > 0 && *v >= '0' && *v <= '9'; v++, n--, digits++)
+		if (x < 100000000)
+			x = x * 10 + (*v - '0');
+	while (n > 0 && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+		v++, n--;
+	if (!digits || n != 0 || neg)
+		return -1; /* absent, not a number, or a Redis TTL special */
+	return x;
+}
+
+void
+aqi_http_header(const char *line, size_t n, long *remaining, long *reset)
+{
+	static const char rem[] = "x-ratelimit-remaining:", rst[] = "x-ratelimit-reset:";
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0)
+		*remaining = *reset = -1; /* a new response */
+	else if (n > sizeof rem - 1 && strncasecmp(line, rem, sizeof rem - 1) == 0)
+		*remaining = header_long(line + sizeof rem - 1, n - (sizeof rem - 1));
+	else if (n > sizeof rst - 1 && strncasecmp(line, rst, sizeof rst - 1) == 0)
+		*reset = header_long(line + sizeof rst - 1, n - (sizeof rst - 1));
+}
 
 /* A transport error: the code, and whether another try may help. */
 static void

@@ -2,6 +2,8 @@
  * 0800-http-outcome: what a finished transfer means (lib/http-outcome.c),
  * for every status and curl result the client tells apart.
  */
+#include <string.h>
+
 #include <curl/curl.h>
 
 #include "http-int.h"
@@ -168,6 +170,49 @@ main(void)
 	plain(broken(CURLE_WRITE_ERROR, 200, AQI_HTTP_MAX_BODY - CURL_MAX_WRITE_SIZE),
 	    AQ_ETRANSPORT, 1, "a write error one chunk under the cap");
 	plain(broken(CURLE_WRITE_ERROR, 200, 1), AQ_ETRANSPORT, 1, "a write error on a small body");
+
+	/* the x-ratelimit-* header lines, as curl hands them over */
+	{
+		static const struct {
+			const char *line;
+			long remaining, reset;
+		} h[] = {
+		    {"x-ratelimit-remaining: 57\r\n", 57, 9},
+		    {"x-ratelimit-reset: 12\r\n", 5, 12},
+		    {"X-RateLimit-Reset: 12\r\n", 5, 12},
+		    {"X-RATELIMIT-REMAINING:0\r\n", 0, 9},
+		    {"x-ratelimit-reset: \t 30 \t\r\n", 5, 30},
+		    {"x-ratelimit-reset: 30\n", 5, 30},
+		    {"x-ratelimit-reset: 30", 5, 30},
+		    {"x-ratelimit-reset: -1\r\n", 5, -1},
+		    {"x-ratelimit-reset: -2\r\n", 5, -1},
+		    {"x-ratelimit-reset: 1.5\r\n", 5, -1},
+		    {"x-ratelimit-reset: 12s\r\n", 5, -1},
+		    {"x-ratelimit-reset: 1 2\r\n", 5, -1},
+		    {"x-ratelimit-reset: \r\n", 5, -1},
+		    {"x-ratelimit-reset:", 5, 9},
+		    {"x-ratelimit-reset: 99999999999\r\n", 5, 999999999},
+		    {"x-ratelimit-reset-after: 3\r\n", 5, 9},
+		    {"x-ratelimit-limit: 60\r\n", 5, 9},
+		    {"x-ratelimit-used: 3\r\n", 5, 9},
+		    {"retry-after: 30\r\n", 5, 9},
+		    {"HTTP/1.1 200 OK\r\n", -1, -1},
+		    {"HTTP/2 429\r\n", -1, -1},
+		    {"\r\n", 5, 9},
+		};
+		long rem, rst;
+
+		for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+			rem = 5, rst = 9;
+			aqi_http_header(h[i].line, strlen(h[i].line), &rem, &rst);
+			ok(rem == h[i].remaining && rst == h[i].reset,
+			    "header '%.*s': %ld %ld (%ld %ld)", (int)strcspn(h[i].line, "\r\n"),
+			    h[i].line, h[i].remaining, h[i].reset, rem, rst);
+		}
+		rem = 5, rst = 9;
+		aqi_http_header("x-ratelimit-reset: 12\r\nxyz", 23, &rem, &rst);
+		ok(rst == 12, "only n bytes are read (%ld)", rst);
+	}
 
 	return done_testing();
 }
