@@ -22,7 +22,7 @@ for s in $(api_admin 'sensors?parameter=2' | pyj '" ".join(str(x) for x in j[:20
 	api_truth "/v3/sensors/$s/hours&datetime_from=$F&datetime_to=$T" >"$TMP/want"
 	[ -s "$TMP/want" ] && { sid=$s; break; }
 done
-ok $((${sid:-0} == 0)) "a sensor with hourly data ($sid)"
+ok "a sensor with hourly data ($sid)" -n "$sid"
 
 api_admin reset >/dev/null
 check 'hours over two months' aq-fetch -q hours --sensor "$sid" --from "$F" --to "$T"

@@ -7,7 +7,7 @@ so=$AQ_BUILDDIR/lib/.libs/libopenaq.so
 plan 3
 nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVWiu]$/ { print $3 }' | sed 's/@.*//' | sort -u >"$TMP/syms"
 grep -v '^aq_' "$TMP/syms" >"$TMP/bad"
-if [ -s "$TMP/bad" ]; then ok 1 "only aq_ symbols are exported"; diag_file "$TMP/bad"; else ok 0 "only aq_ symbols are exported"; fi
+check_empty "only aq_ symbols are exported" "$TMP/bad"
 check_grep "aq_strerror is exported" '^aq_strerror$' "$TMP/syms"
 # every public function in openaq.h is exported, and nothing else
 sed -n 's/^[a-z].*[ *]\(aq_[a-z0-9_]*\)(.*/\1/p' "$AQ_SRCDIR/lib/openaq.h" | sort -u >"$TMP/header"

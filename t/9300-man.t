@@ -6,7 +6,7 @@ pages="aq-fetch.1 aq-dims.1 aq-norm.1 aq-load.1 aq-ndjson.5 openaq.7 libopenaq.3
 plan 11
 for p in $pages; do
 	groff -mandoc -Tutf8 -ww -z "$AQ_SRCDIR/man/$p" >"$TMP/w" 2>&1
-	if [ -s "$TMP/w" ]; then ok 1 "$p formats without warnings"; diag_file "$TMP/w"; else ok 0 "$p formats without warnings"; fi
+	check_empty "$p formats without warnings" "$TMP/w"
 done
 for t in aq-fetch aq-dims aq-norm aq-load; do
 	missing=

@@ -26,8 +26,8 @@ vg() {
 }
 vcheck() { # MSG OUT CMD...
 	msg=$1 out=$2; shift 2
-	if (vg "$@") >"$out" 2>"$TMP/vg.err"; then ok 0 "$msg"; else
-		st=$?; ok 1 "$msg"; diag "exit status $st"; diag_file "$TMP/vg.err"; fi
+	if (vg "$@") >"$out" 2>"$TMP/vg.err"; then pass "$msg"; else
+		st=$?; fail "$msg"; diag "exit status $st"; diag_file "$TMP/vg.err"; fi
 }
 
 api_admin 'fault?spec=503@2' >/dev/null

@@ -81,6 +81,3 @@ for r in json.load(urllib.request.urlopen(req, timeout=30))["results"]:
     print(r["id"] if "id" in r else r.get("sensorsId"))
 PY
 }
-
-# api_requests: the fake's count of requests so far
-api_requests() { api_admin stats | jq -r '.requests'; }
