@@ -96,7 +96,7 @@ check_status() {
 # check_same MSG GOT WANT: the two files are byte-for-byte equal; a
 # missing WANT (an expected file) is a failure, never a pass
 check_same() {
-	if [ ! -f "$3" ]; then
+	if [ ! -e "$3" ]; then
 		fail "$1"; diag "the expected file $3 is missing"
 	elif cmp -s "$2" "$3"; then pass "$1"; else
 		fail "$1"; diag "diff $3 $2:"; diff -u "$3" "$2" 2>&1 | head -40 | sed 's/^/# /'; fi
