@@ -68,14 +68,10 @@ for i in ids:
     if json.load(urllib.request.urlopen(u))['results']: have.append(i)
 print(' '.join(map(str, have)))" >"$TMP/want.ids2"
 check_same 'every sensor of the file that has data' "$TMP/got.ids" "$TMP/want.ids2"
-if command -v aq-dims >/dev/null; then
-	aq-dims sensors <"$TMP/lu.ndjson" >"$TMP/sensors.ndjson"
-	aq-fetch -q hours --sensors-from "$TMP/sensors.ndjson" --from 2026-11-27T00:00:00Z \
-		--to 2026-11-28T00:00:00Z >"$TMP/out2" 2>"$TMP/err2"
-	check_same 'aq-dims sensor rows give the same' "$TMP/out2" "$TMP/.out"
-else
-	skip 'aq-dims not built'
-fi
+aq-dims sensors <"$TMP/lu.ndjson" >"$TMP/sensors.ndjson"
+aq-fetch -q hours --sensors-from "$TMP/sensors.ndjson" --from 2026-11-27T00:00:00Z \
+	--to 2026-11-28T00:00:00Z >"$TMP/out2" 2>"$TMP/err2"
+check_same 'aq-dims sensor rows give the same' "$TMP/out2" "$TMP/.out"
 printf '{"id":1,"location_id":2}\n{"foo":1}\n' >"$TMP/bad.ndjson"
 aq-fetch hours --sensors-from "$TMP/bad.ndjson" --from 2026-11-27 >/dev/null 2>"$TMP/err"; st=$?
 check_eq 'a line that names no sensor: exit 65' "$st" 65

@@ -50,7 +50,7 @@ for v in dash["templating"]["list"]:
     write("variable-" + v["name"], v["query"])
 PY
 n=$(ls "$TMP/sql" | wc -l)
-check "the queries are extracted" test "$n" -ge 8
+ok "the queries are extracted" "$n" -ge 8
 for f in "$TMP/sql"/*; do
 	name=${f##*/}
 	if grep -n '\$' "$f" >"$TMP/left"; then

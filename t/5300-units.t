@@ -5,7 +5,7 @@
 b=$AQ_BUILDDIR/contrib/systemd
 plan 10
 for u in openaq-follow.service openaq-batch.service; do
-	check "$u is generated" test -s "$b/$u"
+	ok "$u is generated" -s "$b/$u"
 	check_nogrep "$u: every @name@ is replaced" '@[A-Za-z_]*@' "$b/$u"
 done
 check_grep "the follow unit runs aq-follow from bindir" '^ExecStart=/.*/aq-follow ' "$b/openaq-follow.service"
