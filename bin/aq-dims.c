@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "idset.h"
+#include "row.h"
 
 /* What a record is, told by the members only that kind has. */
 enum class {
@@ -28,7 +30,7 @@ struct pending {
 static struct {
 	const char *kind;
 	struct cli_rejects rejects;
-	struct keyset seen;
+	struct idset seen;
 	struct aq_buf cur;	/* the row being built */
 	struct aq_buf rows;	/* rows of the current record, written if it is good */
 	struct pending *pend;
@@ -42,7 +44,8 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fprintf(fp, "usage: aq-dims [-q] [--reject file] [--max-rejects n] kind [file ...]\n");
+	fprintf(fp, "usage: aq-dims [-q] [--reject file] [--max-rejects n] kind [file ...]\n"
+	    "       aq-dims --columns [kind]\n");
 	if (status == 0)
 		fputs("\naq-dims turns raw OpenAQ records into dimension rows.\n"
 		    "\n"
@@ -53,6 +56,7 @@ usage(int status)
 		    "  -r, --reject FILE      append rejected records to FILE (else stop at the first)\n"
 		    "  -m, --max-rejects N    exit 65 after more than N rejects\n"
 		    "  -q, --quiet            no summary line on stderr\n"
+		    "  -c, --columns          list each kind's table and columns, and exit\n"
 		    "  -h, --help             show this help and exit\n"
 		    "  -V, --version          show the version and exit\n"
 		    "\nSee aq-dims(1).\n", fp);
@@ -149,7 +153,7 @@ commit(void)
 		/* a row identical to one written before says nothing new;
 		 * rows that differ are all written, so the later one wins in
 		 * aq-load's upsert */
-		if (!keyset_add(&g.seen, p->a, p->b, p->c)) {
+		if (!idset_add(&g.seen, p->a, p->b, p->c)) {
 			g.duplicates++;
 			continue;
 		}
@@ -162,20 +166,261 @@ commit(void)
 	drop();
 }
 
-/* ---- fields, each returning NULL or the reason ---- */
+/* ---- column maps: one per table, walked by build() ---- */
 
+enum col_type {
+	COL_ID,		/* an id (field.h's get_id) */
+	COL_STR,	/* a string */
+	COL_BOOL,	/* true, false */
+	COL_NUM,	/* a number, its text kept */
+	COL_TIME,	/* an instant, as UTC text */
+	COL_DATE,	/* a plain date */
+	COL_PARENT	/* no member: the id of the record this one is nested in */
+};
+
+struct col {
+	const char *name;	/* the output column */
+	const char *path;	/* the member: "a.b" is b of the object a */
+	enum col_type type;
+	int required;		/* null is a reject ("no id"), not a null column */
+};
+
+struct map {
+	const char *table;
+	const struct col *col;
+	size_t ncols;
+};
+
+#define REQ 1
+#define OPT 0
+#define MAP(table, cols) {(table), (cols), sizeof(cols) / sizeof((cols)[0])}
+
+static const struct col country_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"code", "code", COL_STR, OPT},
+	{"name", "name", COL_STR, OPT},
+	{"datetime_first", "datetimeFirst", COL_TIME, OPT},
+	{"datetime_last", "datetimeLast", COL_TIME, OPT},
+};
+
+static const struct col parameter_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+	{"units", "units", COL_STR, OPT},
+	{"display_name", "displayName", COL_STR, OPT},
+	{"description", "description", COL_STR, OPT},
+};
+
+static const struct col location_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+	{"locality", "locality", COL_STR, OPT},
+	{"timezone", "timezone", COL_STR, OPT},
+	{"country_id", "country.id", COL_ID, OPT},
+	{"country_code", "country.code", COL_STR, OPT},
+	{"provider_id", "provider.id", COL_ID, OPT},
+	{"owner_id", "owner.id", COL_ID, OPT},
+	{"is_mobile", "isMobile", COL_BOOL, OPT},
+	{"is_monitor", "isMonitor", COL_BOOL, OPT},
+	{"latitude", "coordinates.latitude", COL_NUM, OPT},
+	{"longitude", "coordinates.longitude", COL_NUM, OPT},
+	{"datetime_first", "datetimeFirst", COL_TIME, OPT},
+	{"datetime_last", "datetimeLast", COL_TIME, OPT},
+};
+
+/* the parent: the location that lists the sensor, or locationsId */
+static const struct col sensor_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"location_id", NULL, COL_PARENT, OPT},
+	{"parameter_id", "parameter.id", COL_ID, OPT},
+	{"name", "name", COL_STR, OPT},
+};
+
+static const struct col provider_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+	{"source_name", "sourceName", COL_STR, OPT},
+	{"export_prefix", "exportPrefix", COL_STR, OPT},
+	{"datetime_added", "datetimeAdded", COL_TIME, OPT},
+	{"datetime_first", "datetimeFirst", COL_TIME, OPT},
+	{"datetime_last", "datetimeLast", COL_TIME, OPT},
+};
+
+/* owners and manufacturers */
+static const struct col id_name_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+};
+
+/* the parent: the manufacturer that lists the instrument, or its own
+ * manufacturer.id (instrument() below) */
+static const struct col instrument_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+	{"is_monitor", "isMonitor", COL_BOOL, OPT},
+	{"manufacturer_id", NULL, COL_PARENT, OPT},
+};
+
+static const struct col license_cols[] = {
+	{"id", "id", COL_ID, REQ},
+	{"name", "name", COL_STR, OPT},
+	{"commercial_use_allowed", "commercialUseAllowed", COL_BOOL, OPT},
+	{"attribution_required", "attributionRequired", COL_BOOL, OPT},
+	{"share_alike_required", "shareAlikeRequired", COL_BOOL, OPT},
+	{"modification_allowed", "modificationAllowed", COL_BOOL, OPT},
+	{"redistribution_allowed", "redistributionAllowed", COL_BOOL, OPT},
+	{"source_url", "sourceUrl", COL_STR, OPT},
+};
+
+/* an element of a location's licenses: the parent is the location */
+static const struct col location_license_cols[] = {
+	{"location_id", NULL, COL_PARENT, REQ},
+	{"license_id", "id", COL_ID, REQ},
+	{"attribution_name", "attribution.name", COL_STR, OPT},
+	{"attribution_url", "attribution.url", COL_STR, OPT},
+	{"date_from", "dateFrom", COL_DATE, OPT},
+	{"date_to", "dateTo", COL_DATE, OPT},
+};
+
+/* an element of a location's instruments */
+static const struct col location_instrument_cols[] = {
+	{"location_id", NULL, COL_PARENT, REQ},
+	{"instrument_id", "id", COL_ID, REQ},
+};
+
+static const struct map country_map = MAP("country", country_cols);
+static const struct map parameter_map = MAP("parameter", parameter_cols);
+static const struct map location_map = MAP("location", location_cols);
+static const struct map sensor_map = MAP("sensor", sensor_cols);
+static const struct map provider_map = MAP("provider", provider_cols);
+static const struct map owner_map = MAP("owner", id_name_cols);
+static const struct map manufacturer_map = MAP("manufacturer", id_name_cols);
+static const struct map instrument_map = MAP("instrument", instrument_cols);
+static const struct map license_map = MAP("license", license_cols);
+static const struct map location_license_map = MAP("location_license", location_license_cols);
+static const struct map location_instrument_map =
+    MAP("location_instrument", location_instrument_cols);
+
+#define TRY(x) do { const char *r_ = (x); if (r_ != NULL) return r_; } while (0)
+
+/* The member at path into *out (NULL when it, or an object on the way, is
+ * absent or null); the reason when an object on the way is not one. */
 static const char *
-id(const struct aq_value *v, const char *name, int64_t *out, int required)
+member(const struct aq_value *v, const char *path, const struct aq_value **out)
 {
-	int rc = get_id(v, name, out);
+	const char *p = path, *dot;
+	char part[64];
 
-	if (rc == F_BAD)
-		return why_last();
-	if (rc == F_NULL) {
-		*out = 0;
-		if (required)
-			return why("no %s", name);
+	while ((dot = strchr(p, '.')) != NULL) {
+		size_t n = (size_t)(dot - p);
+
+		if (n >= sizeof part)
+			return why("%s: too long a member name", path);	/* not in our maps */
+		memcpy(part, p, n);
+		part[n] = '\0';
+		v = aq_value_get(v, part);
+		if (aq_value_is_null(v)) {
+			*out = NULL;
+			return NULL;
+		}
+		if (aq_value_type(v) != AQ_OBJECT)
+			return why("%.*s is not an object", (int)(dot - path), path);
+		p = dot + 1;
 	}
+	*out = aq_value_get(v, p);
+	return NULL;
+}
+
+/* One column of the row in g.cur: read, checked, written; *id gets an id
+ * column's value (0 for null). */
+static const char *
+column(const struct col *c, const struct aq_value *v, int64_t *id)
+{
+	char t[AQ_TIME_BUFSZ], tmp[32];
+	const char *s = NULL;
+	size_t len = 0;
+	int rc = FIELD_NULL, x = -1;
+	int64_t usec;
+	double d;
+
+	switch (c->type) {
+	case COL_ID:
+		rc = get_id(v, c->path, id);
+		break;
+	case COL_STR:
+		rc = get_str(v, c->path, &s, &len);
+		break;
+	case COL_BOOL:
+		rc = get_bool(v, c->path, &x);
+		break;
+	case COL_NUM:
+		rc = get_num(v, c->path, &s, &len, &d, tmp);
+		break;
+	case COL_TIME:
+		rc = get_time(v, c->path, t, &len, &usec);
+		s = t;
+		break;
+	case COL_DATE:
+		rc = get_date(v, c->path, &s, &len);
+		break;
+	case COL_PARENT:
+		return NULL;	/* build() writes it */
+	}
+	if (rc == FIELD_BAD)
+		return why_last();
+	if (rc == FIELD_NULL) {
+		if (c->required)
+			return why("no %s", c->path);
+		*id = 0;
+		s = NULL;
+	}
+	switch (c->type) {
+	case COL_ID:
+		row_oint(&g.cur, c->name, *id != 0, *id);
+		break;
+	case COL_BOOL:
+		row_bool(&g.cur, c->name, x);
+		break;
+	case COL_NUM:
+		row_num(&g.cur, c->name, s, len);
+		break;
+	case COL_STR:
+	case COL_TIME:
+	case COL_DATE:
+		row_str(&g.cur, c->name, s, len);
+		break;
+	case COL_PARENT:
+		break;
+	}
+	return NULL;
+}
+
+/* The row of map m from the object v: kept in the record's rows, keyed
+ * for de-duplication by its first column. */
+static const char *
+build(const struct map *m, const struct aq_value *v, int64_t parent)
+{
+	const struct aq_value *mv;
+	int64_t key = 0, x;
+	size_t i;
+
+	row_begin(&g.cur);
+	for (i = 0; i < m->ncols; i++) {
+		const struct col *c = &m->col[i];
+
+		x = 0;
+		if (c->type == COL_PARENT) {
+			x = parent;
+			row_oint(&g.cur, c->name, x != 0, x);
+		} else {
+			TRY(member(v, c->path, &mv));
+			TRY(column(c, mv, &x));
+		}
+		if (i == 0)
+			key = x;
+	}
+	row_end(&g.cur);
+	push(key);
 	return NULL;
 }
 
@@ -189,327 +434,46 @@ nested(const char *what, size_t i, const char *reason)
 	return why("%s[%zu]: %s", what, i, t);
 }
 
-static const char *
-str(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
-{
-	const char *s;
-	size_t len;
+/* ---- the special cases: what a map cannot say ---- */
 
-	if (get_str(v, name, &s, &len) == F_BAD)
-		return why_last();
-	row_str(b, col, s, len);
-	return NULL;
-}
-
-static const char *
-boolean(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
-{
-	int x;
-
-	if (get_bool(v, name, &x) == F_BAD)
-		return why_last();
-	row_bool(b, col, x);
-	return NULL;
-}
-
-static const char *
-number(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
-{
-	const char *t;
-	size_t len;
-	double d;
-	char tmp[32];
-	int rc = get_num(v, name, &t, &len, &d, tmp);
-
-	if (rc == F_BAD)
-		return why_last();
-	row_num(b, col, rc == F_OK ? t : NULL, len);
-	return NULL;
-}
-
-static const char *
-timestamp(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
-{
-	char out[AQ_TIME_BUFSZ];
-	size_t len;
-	int64_t usec;
-	int rc = get_time(v, name, out, &len, &usec);
-
-	if (rc == F_BAD)
-		return why_last();
-	row_str(b, col, rc == F_OK ? out : NULL, len);
-	return NULL;
-}
-
-static const char *
-date(struct aq_buf *b, const char *col, const struct aq_value *v, const char *name)
-{
-	const char *s;
-	size_t len;
-	int rc = get_date(v, name, &s, &len);
-
-	if (rc == F_BAD)
-		return why_last();
-	row_str(b, col, rc == F_OK ? s : NULL, len);
-	return NULL;
-}
-
-/* An optional {id, ...} member: its id or 0. */
-static const char *
-ref(const struct aq_value *v, const char *name, int64_t *out)
-{
-	char n[64];
-
-	*out = 0;
-	if (aq_value_is_null(v))
-		return NULL;
-	if (aq_value_type(v) != AQ_OBJECT)
-		return why("%s is not an object", name);
-	snprintf(n, sizeof n, "%s.id", name);
-	return id(aq_value_get(v, "id"), n, out, 0);
-}
-
-#define TRY(x) do { const char *r_ = (x); if (r_ != NULL) return r_; } while (0)
-
-/* ---- one builder per table: rec is the record or the nested object ---- */
-
-/* id and name: owners, manufacturers */
-static const char *
-id_name(const struct aq_value *v)
-{
-	int64_t i;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-country(const struct aq_value *v)
-{
-	int64_t i;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "code", aq_value_get(v, "code"), "code"));
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
-	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-parameter(const struct aq_value *v)
-{
-	int64_t i;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	TRY(str(&g.cur, "units", aq_value_get(v, "units"), "units"));
-	TRY(str(&g.cur, "display_name", aq_value_get(v, "displayName"), "displayName"));
-	TRY(str(&g.cur, "description", aq_value_get(v, "description"), "description"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-location(const struct aq_value *v)
-{
-	const struct aq_value *c = aq_value_get(v, "country"), *coords;
-	int64_t i, cid, pid, oid;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	TRY(str(&g.cur, "locality", aq_value_get(v, "locality"), "locality"));
-	TRY(str(&g.cur, "timezone", aq_value_get(v, "timezone"), "timezone"));
-	TRY(ref(c, "country", &cid));
-	row_oint(&g.cur, "country_id", cid != 0, cid);
-	TRY(str(&g.cur, "country_code", aq_value_get(c, "code"), "country.code"));
-	TRY(ref(aq_value_get(v, "provider"), "provider", &pid));
-	row_oint(&g.cur, "provider_id", pid != 0, pid);
-	TRY(ref(aq_value_get(v, "owner"), "owner", &oid));
-	row_oint(&g.cur, "owner_id", oid != 0, oid);
-	TRY(boolean(&g.cur, "is_mobile", aq_value_get(v, "isMobile"), "isMobile"));
-	TRY(boolean(&g.cur, "is_monitor", aq_value_get(v, "isMonitor"), "isMonitor"));
-	coords = aq_value_get(v, "coordinates");
-	if (!aq_value_is_null(coords) && aq_value_type(coords) != AQ_OBJECT)
-		return "coordinates is not an object";
-	TRY(number(&g.cur, "latitude", aq_value_get(coords, "latitude"),
-	    "coordinates.latitude"));
-	TRY(number(&g.cur, "longitude", aq_value_get(coords, "longitude"),
-	    "coordinates.longitude"));
-	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
-	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-sensor(const struct aq_value *v, int64_t loc)
-{
-	int64_t i, pid;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	TRY(ref(aq_value_get(v, "parameter"), "parameter", &pid));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	row_oint(&g.cur, "location_id", loc != 0, loc);
-	row_oint(&g.cur, "parameter_id", pid != 0, pid);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-provider(const struct aq_value *v)
-{
-	int64_t i;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	TRY(str(&g.cur, "source_name", aq_value_get(v, "sourceName"), "sourceName"));
-	TRY(str(&g.cur, "export_prefix", aq_value_get(v, "exportPrefix"), "exportPrefix"));
-	TRY(timestamp(&g.cur, "datetime_added", aq_value_get(v, "datetimeAdded"), "datetimeAdded"));
-	TRY(timestamp(&g.cur, "datetime_first", aq_value_get(v, "datetimeFirst"), "datetimeFirst"));
-	TRY(timestamp(&g.cur, "datetime_last", aq_value_get(v, "datetimeLast"), "datetimeLast"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
+/* An instrument listed under a manufacturer is that manufacturer's; one
+ * on its own, or under a location, names its manufacturer (checked before
+ * the other columns, as the id is). */
 static const char *
 instrument(const struct aq_value *v, int64_t manufacturer)
 {
+	const struct aq_value *mv;
 	int64_t i, mid = manufacturer;
 
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	if (mid == 0)
-		TRY(ref(aq_value_get(v, "manufacturer"), "manufacturer", &mid));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	TRY(boolean(&g.cur, "is_monitor", aq_value_get(v, "isMonitor"), "isMonitor"));
-	row_oint(&g.cur, "manufacturer_id", mid != 0, mid);
-	row_end(&g.cur);
-	push(i);
-	return NULL;
+	if (mid == 0) {
+		TRY(field_id(aq_value_get(v, "id"), "id", &i, 1));
+		TRY(member(v, "manufacturer.id", &mv));
+		TRY(field_id(mv, "manufacturer.id", &mid, 0));
+	}
+	return build(&instrument_map, v, mid);
 }
 
+/* fn, or else map m, over each element of rec's array member; a null or
+ * absent array has no elements */
 static const char *
-license(const struct aq_value *v)
-{
-	static const char *const flags[][2] = {
-		{"commercial_use_allowed", "commercialUseAllowed"},
-		{"attribution_required", "attributionRequired"},
-		{"share_alike_required", "shareAlikeRequired"},
-		{"modification_allowed", "modificationAllowed"},
-		{"redistribution_allowed", "redistributionAllowed"},
-	};
-	int64_t i;
-	size_t k;
-
-	TRY(id(aq_value_get(v, "id"), "id", &i, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "id", i);
-	TRY(str(&g.cur, "name", aq_value_get(v, "name"), "name"));
-	for (k = 0; k < sizeof flags / sizeof flags[0]; k++)
-		TRY(boolean(&g.cur, flags[k][0], aq_value_get(v, flags[k][1]), flags[k][1]));
-	TRY(str(&g.cur, "source_url", aq_value_get(v, "sourceUrl"), "sourceUrl"));
-	row_end(&g.cur);
-	push(i);
-	return NULL;
-}
-
-static const char *
-location_license(const struct aq_value *v, int64_t loc)
-{
-	const struct aq_value *a = aq_value_get(v, "attribution");
-	int64_t lic;
-
-	TRY(id(aq_value_get(v, "id"), "id", &lic, 1));
-	if (!aq_value_is_null(a) && aq_value_type(a) != AQ_OBJECT)
-		return "attribution is not an object";
-	row_begin(&g.cur);
-	row_int(&g.cur, "location_id", loc);
-	row_int(&g.cur, "license_id", lic);
-	TRY(str(&g.cur, "attribution_name", aq_value_get(a, "name"), "attribution.name"));
-	TRY(str(&g.cur, "attribution_url", aq_value_get(a, "url"), "attribution.url"));
-	TRY(date(&g.cur, "date_from", aq_value_get(v, "dateFrom"), "dateFrom"));
-	TRY(date(&g.cur, "date_to", aq_value_get(v, "dateTo"), "dateTo"));
-	row_end(&g.cur);
-	push(loc);
-	return NULL;
-}
-
-static const char *
-location_instrument(const struct aq_value *v, int64_t loc)
-{
-	int64_t inst;
-
-	TRY(id(aq_value_get(v, "id"), "id", &inst, 1));
-	row_begin(&g.cur);
-	row_int(&g.cur, "location_id", loc);
-	row_int(&g.cur, "instrument_id", inst);
-	row_end(&g.cur);
-	push(loc);
-	return NULL;
-}
-
-/* ---- nested objects and arrays ---- */
-
-/* fn over each element of rec's array member; a null or absent array has
- * no elements */
-static const char *
-each(const struct aq_value *rec, const char *member,
+each(const struct aq_value *rec, const char *member_name, const struct map *m,
     const char *(*fn)(const struct aq_value *, int64_t), int64_t arg)
 {
-	const struct aq_value *a = aq_value_get(rec, member), *e;
+	const struct aq_value *a = aq_value_get(rec, member_name), *e;
 	const char *reason;
 	size_t i = 0;
 
 	if (aq_value_is_null(a))
 		return NULL;
 	if (aq_value_type(a) != AQ_ARRAY)
-		return why("%s is not an array", member);
+		return why("%s is not an array", member_name);
 	for (e = aq_value_first(a); e != NULL; e = aq_value_next(e), i++) {
 		if (aq_value_type(e) != AQ_OBJECT)
-			return nested(member, i, "not an object");
-		if ((reason = fn(e, arg)) != NULL)
-			return nested(member, i, reason);
+			return nested(member_name, i, "not an object");
+		if ((reason = fn ? fn(e, arg) : build(m, e, arg)) != NULL)
+			return nested(member_name, i, reason);
 	}
 	return NULL;
-}
-
-/* the same, for builders without an argument */
-static const char *(*each_fn)(const struct aq_value *);
-
-static const char *
-each_adapter(const struct aq_value *v, int64_t arg)
-{
-	return each_fn(v);
-}
-
-static const char *
-each1(const struct aq_value *rec, const char *member, const char *(*fn)(const struct aq_value *))
-{
-	each_fn = fn;
-	return each(rec, member, each_adapter, 0);
 }
 
 static const char *
@@ -517,42 +481,43 @@ sensor_parameter(const struct aq_value *v, int64_t arg)
 {
 	const struct aq_value *p = aq_value_get(v, "parameter");
 
+	(void)arg;
 	if (aq_value_is_null(p))
 		return NULL;
 	if (aq_value_type(p) != AQ_OBJECT)
 		return "parameter is not an object";
-	return parameter(p);
+	return build(&parameter_map, p, 0);
 }
 
 /* A nested {id, name...} object, such as a location's owner: nothing when
  * it is null or its id is null. */
 static const char *
-one(const struct aq_value *rec, const char *member, const char *(*fn)(const struct aq_value *))
+one(const struct aq_value *rec, const char *member_name, const struct map *m)
 {
-	const struct aq_value *v = aq_value_get(rec, member);
+	const struct aq_value *v = aq_value_get(rec, member_name);
 	const char *reason;
 	char t[256];
 
 	if (aq_value_is_null(v) || aq_value_is_null(aq_value_get(v, "id")))
 		return NULL;
 	if (aq_value_type(v) != AQ_OBJECT)
-		return why("%s is not an object", member);
-	if ((reason = fn(v)) != NULL) {
+		return why("%s is not an object", member_name);
+	if ((reason = build(m, v, 0)) != NULL) {
 		snprintf(t, sizeof t, "%s", reason);
-		return why("%s: %s", member, t);
+		return why("%s: %s", member_name, t);
 	}
 	return NULL;
 }
 
-/* ---- kinds ---- */
+/* ---- kinds: which records carry a table's rows ---- */
 
 static const char *
 k_countries(const struct aq_value *rec, int cls)
 {
 	if (cls == R_COUNTRY)
-		return country(rec);
+		return build(&country_map, rec, 0);
 	if (cls == R_LOCATION)
-		return one(rec, "country", country);
+		return one(rec, "country", &country_map);
 	return why("%s record has no countries", class_names[cls]);
 }
 
@@ -561,14 +526,14 @@ k_parameters(const struct aq_value *rec, int cls)
 {
 	switch (cls) {
 	case R_PARAMETER:
-		return parameter(rec);
+		return build(&parameter_map, rec, 0);
 	case R_LOCATION:
-		return each(rec, "sensors", sensor_parameter, 0);
+		return each(rec, "sensors", NULL, sensor_parameter, 0);
 	case R_SENSOR:
 		return sensor_parameter(rec, 0);
 	case R_COUNTRY:
 	case R_PROVIDER:
-		return each1(rec, "parameters", parameter);
+		return each(rec, "parameters", &parameter_map, NULL, 0);
 	}
 	return why("%s record has no parameters", class_names[cls]);
 }
@@ -577,7 +542,7 @@ static const char *
 k_locations(const struct aq_value *rec, int cls)
 {
 	if (cls == R_LOCATION)
-		return location(rec);
+		return build(&location_map, rec, 0);
 	return why("%s record is not a location", class_names[cls]);
 }
 
@@ -587,14 +552,14 @@ k_sensors(const struct aq_value *rec, int cls)
 	int64_t loc;
 
 	if (cls == R_LOCATION) {
-		TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
-		return each(rec, "sensors", sensor, loc);
+		TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
+		return each(rec, "sensors", &sensor_map, NULL, loc);
 	}
 	if (cls == R_SENSOR) {
 		/* /locations/{id}/sensors: aq-fetch adds locationsId;
 		 * /sensors/{id} records do not say where they are */
-		TRY(id(aq_value_get(rec, "locationsId"), "locationsId", &loc, 0));
-		return sensor(rec, loc);
+		TRY(field_id(aq_value_get(rec, "locationsId"), "locationsId", &loc, 0));
+		return build(&sensor_map, rec, loc);
 	}
 	return why("%s record has no sensors", class_names[cls]);
 }
@@ -603,9 +568,9 @@ static const char *
 k_providers(const struct aq_value *rec, int cls)
 {
 	if (cls == R_PROVIDER)
-		return provider(rec);
+		return build(&provider_map, rec, 0);
 	if (cls == R_LOCATION)
-		return one(rec, "provider", provider);
+		return one(rec, "provider", &provider_map);
 	return why("%s record has no providers", class_names[cls]);
 }
 
@@ -613,9 +578,9 @@ static const char *
 k_owners(const struct aq_value *rec, int cls)
 {
 	if (cls == R_PLAIN)
-		return id_name(rec);
+		return build(&owner_map, rec, 0);
 	if (cls == R_LOCATION)
-		return one(rec, "owner", id_name);
+		return one(rec, "owner", &owner_map);
 	return why("%s record has no owners", class_names[cls]);
 }
 
@@ -623,9 +588,9 @@ static const char *
 k_manufacturers(const struct aq_value *rec, int cls)
 {
 	if (cls == R_PLAIN || cls == R_MANUFACTURER)
-		return id_name(rec);
+		return build(&manufacturer_map, rec, 0);
 	if (cls == R_INSTRUMENT)
-		return one(rec, "manufacturer", id_name);
+		return one(rec, "manufacturer", &manufacturer_map);
 	return why("%s record has no manufacturers", class_names[cls]);
 }
 
@@ -638,10 +603,10 @@ k_instruments(const struct aq_value *rec, int cls)
 	case R_INSTRUMENT:
 		return instrument(rec, 0);
 	case R_MANUFACTURER:
-		TRY(id(aq_value_get(rec, "id"), "id", &mid, 1));
-		return each(rec, "instruments", instrument, mid);
+		TRY(field_id(aq_value_get(rec, "id"), "id", &mid, 1));
+		return each(rec, "instruments", NULL, instrument, mid);
 	case R_LOCATION:
-		return each(rec, "instruments", instrument, 0);
+		return each(rec, "instruments", NULL, instrument, 0);
 	}
 	return why("%s record has no instruments", class_names[cls]);
 }
@@ -650,9 +615,9 @@ static const char *
 k_licenses(const struct aq_value *rec, int cls)
 {
 	if (cls == R_LICENSE)
-		return license(rec);
+		return build(&license_map, rec, 0);
 	if (cls == R_LOCATION)
-		return each1(rec, "licenses", license);
+		return each(rec, "licenses", &license_map, NULL, 0);
 	return why("%s record has no licenses", class_names[cls]);
 }
 
@@ -663,8 +628,8 @@ k_location_licenses(const struct aq_value *rec, int cls)
 
 	if (cls != R_LOCATION)
 		return why("%s record is not a location", class_names[cls]);
-	TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
-	return each(rec, "licenses", location_license, loc);
+	TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
+	return each(rec, "licenses", &location_license_map, NULL, loc);
 }
 
 static const char *
@@ -674,28 +639,58 @@ k_location_instruments(const struct aq_value *rec, int cls)
 
 	if (cls != R_LOCATION)
 		return why("%s record is not a location", class_names[cls]);
-	TRY(id(aq_value_get(rec, "id"), "id", &loc, 1));
-	return each(rec, "instruments", location_instrument, loc);
+	TRY(field_id(aq_value_get(rec, "id"), "id", &loc, 1));
+	return each(rec, "instruments", &location_instrument_map, NULL, loc);
 }
 
 static const struct {
 	const char *name;
+	const struct map *map;
 	const char *(*fn)(const struct aq_value *, int);
 } kinds[] = {
-	{"countries", k_countries},
-	{"parameters", k_parameters},
-	{"locations", k_locations},
-	{"sensors", k_sensors},
-	{"providers", k_providers},
-	{"owners", k_owners},
-	{"manufacturers", k_manufacturers},
-	{"instruments", k_instruments},
-	{"licenses", k_licenses},
-	{"location-licenses", k_location_licenses},
-	{"location-instruments", k_location_instruments},
+	{"countries", &country_map, k_countries},
+	{"parameters", &parameter_map, k_parameters},
+	{"locations", &location_map, k_locations},
+	{"sensors", &sensor_map, k_sensors},
+	{"providers", &provider_map, k_providers},
+	{"owners", &owner_map, k_owners},
+	{"manufacturers", &manufacturer_map, k_manufacturers},
+	{"instruments", &instrument_map, k_instruments},
+	{"licenses", &license_map, k_licenses},
+	{"location-licenses", &location_license_map, k_location_licenses},
+	{"location-instruments", &location_instrument_map, k_location_instruments},
 };
 
 static const char *(*kind_fn)(const struct aq_value *, int);
+
+/* --columns: "kind table column..." for each kind, or for the one named. */
+static int
+list_columns(const char *kind, int argc)
+{
+	size_t k, i;
+	int found = 0;
+
+	if (argc > 1)
+		cli_usage_error("--columns takes at most one kind");
+	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		const struct map *m = kinds[k].map;
+
+		if (kind != NULL && strcmp(kind, kinds[k].name) != 0)
+			continue;
+		found = 1;
+		printf("%s %s", kinds[k].name, m->table);
+		for (i = 0; i < m->ncols; i++)
+			printf(" %s", m->col[i].name);
+		putchar('\n');
+	}
+	if (!found)
+		cli_usage_error("unknown kind '%s'", kind);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		cli_warn("stdout");
+		return EX_IOERR;
+	}
+	return 0;
+}
 
 static int
 on_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
@@ -719,6 +714,7 @@ main(int argc, char **argv)
 		{"reject", required_argument, NULL, 'r'},
 		{"max-rejects", required_argument, NULL, 'm'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"columns", no_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -726,11 +722,11 @@ main(int argc, char **argv)
 	const char *reject_path = NULL;
 	unsigned long max_rejects = 0;
 	struct cli_loop loop;
-	int ch, quiet = 0, status, st2;
+	int ch, quiet = 0, columns = 0, status, st2;
 	size_t k;
 
 	cli_init("aq-dims");
-	while ((ch = getopt_long(argc, argv, "r:m:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:m:qchV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			reject_path = optarg;
@@ -740,6 +736,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'c':
+			columns = 1;
 			break;
 		case 'h':
 			usage(0);
@@ -753,6 +752,8 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	if (columns)
+		return list_columns(argc > 0 ? argv[0] : NULL, argc);
 	if (argc < 1)
 		cli_usage_error("no kind given (countries, parameters, locations, sensors, ...)");
 	for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
@@ -765,7 +766,7 @@ main(int argc, char **argv)
 	argv++;
 
 	/* ids seen, for de-duplication: 256k keys (6 MB) at most */
-	keyset_init(&g.seen, 1UL << 18);
+	idset_init(&g.seen, 1UL << 18);
 	cli_rejects_open(&g.rejects, reject_path, max_rejects);
 	cli_catch_signals();
 	memset(&loop, 0, sizeof loop);
@@ -784,7 +785,7 @@ main(int argc, char **argv)
 		cli_warnx("%s: %lu records, %lu rows, %lu rejects, %lu duplicates, "
 		    "%lu records without rows", g.kind, g.records, g.written, g.rejects.count,
 		    g.duplicates, g.empty);
-	keyset_free(&g.seen);
+	idset_free(&g.seen);
 	aq_buf_free(&g.cur);
 	aq_buf_free(&g.rows);
 	free(g.pend);

@@ -52,12 +52,22 @@ usage(int status)
 	exit(status);
 }
 
+/* Unknown keys are said even with -q: they may be typos. */
 static void
-on_notice(void *arg, const char *msg)
+on_notice(void *arg, int kind, const char *msg)
 {
 	(void)arg;
-	if (!g.quiet || strncmp(msg, "key '", 5) == 0)
+	if (!g.quiet || kind == AQ_LOADER_NOTICE_UNKNOWN_KEY)
 		cli_warnx("%s", msg);
+}
+
+/* "measurement" or "schema.measurement": the table of readings. */
+static int
+is_measurement(const char *table)
+{
+	const char *dot = strchr(table, '.');
+
+	return strcmp(dot ? dot + 1 : table, "measurement") == 0;
 }
 
 static void
@@ -230,7 +240,7 @@ main(int argc, char **argv)
 	if ((g.l = aq_loader_new()) == NULL)
 		cli_errx(EX_SOFTWARE, "out of memory");
 	aq_loader_set_errbuf(g.l, g.errbuf, sizeof g.errbuf);
-	aq_loader_set_notice(g.l, on_notice, NULL);
+	aq_loader_set_notice_kind(g.l, on_notice, NULL);
 	aq_loader_set_reject(g.l, on_reject, NULL);
 	if ((rc = aq_loader_connect(g.l, conninfo)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
@@ -248,6 +258,10 @@ main(int argc, char **argv)
 			return 0;
 		}
 	}
+	/* readings whose sensor is not (yet) in table sensor are orphans */
+	if (is_measurement(g.table) &&
+	    aq_loader_set_orphans(g.l, "sensor_id", "sensor", "id") != AQ_OK)
+		cli_errx(EX_SOFTWARE, "%s", g.errbuf);
 	if ((rc = aq_loader_open(g.l, g.table, mode, strict)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	cli_rejects_open(&g.rejects, reject, max_rejects);

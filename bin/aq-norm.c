@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "row.h"
 #include "sensors.h"
 #include "units.h"
 #include "window.h"
@@ -104,10 +105,10 @@ finish(struct reading *r)
 			r->units_len = strlen(si->units);
 		}
 		if (r->lat == NULL && r->lon == NULL && si->has_coords) {
-			r->lat_len = fmt_double(si->latitude, r->coordtmp[0], 32);
+			r->lat_len = aq_json_double(si->latitude, r->coordtmp[0], 32);
 			r->lat = r->coordtmp[0];
 			r->lat_d = si->latitude;
-			r->lon_len = fmt_double(si->longitude, r->coordtmp[1], 32);
+			r->lon_len = aq_json_double(si->longitude, r->coordtmp[1], 32);
 			r->lon = r->coordtmp[1];
 			r->lon_d = si->longitude;
 		}
@@ -137,7 +138,10 @@ finish(struct reading *r)
 			if (r->value != NULL) {
 				src_value = r->value;
 				src_value_len = r->value_len;
-				r->value_len = fmt_double(out, conv, sizeof conv);
+				/* JSON has no text for an overflow to infinity */
+				if ((r->value_len = aq_json_double(out, conv, sizeof conv)) == 0)
+					return why("value %s is out of range in %s",
+					    why_text(src_value, src_value_len), to);
 				r->value = conv;
 			}
 			break;
@@ -199,19 +203,6 @@ finish(struct reading *r)
 /* ---- record shapes ---- */
 
 static const char *
-num(const struct aq_value *v, const char *name, const char **text, size_t *len, double *d,
-    char *tmp)
-{
-	int rc = get_num(v, name, text, len, d, tmp);
-
-	if (rc == F_BAD)
-		return why_last();
-	if (rc == F_NULL)
-		*text = NULL;
-	return NULL;
-}
-
-static const char *
 coords(struct reading *r, const struct aq_value *c)
 {
 	const char *reason;
@@ -220,23 +211,11 @@ coords(struct reading *r, const struct aq_value *c)
 		return NULL;
 	if (aq_value_type(c) != AQ_OBJECT)
 		return "coordinates is not an object";
-	if ((reason = num(aq_value_get(c, "latitude"), "coordinates.latitude", &r->lat,
+	if ((reason = field_num(aq_value_get(c, "latitude"), "coordinates.latitude", &r->lat,
 	    &r->lat_len, &r->lat_d, r->lattmp)) != NULL)
 		return reason;
-	return num(aq_value_get(c, "longitude"), "coordinates.longitude", &r->lon,
+	return field_num(aq_value_get(c, "longitude"), "coordinates.longitude", &r->lon,
 	    &r->lon_len, &r->lon_d, r->lontmp);
-}
-
-static const char *
-id(const struct aq_value *v, const char *name, int64_t *out)
-{
-	return get_id(v, name, out) == F_BAD ? why_last() : NULL;
-}
-
-static const char *
-str(const struct aq_value *v, const char *name, const char **s, size_t *len)
-{
-	return get_str(v, name, s, len) == F_BAD ? why_last() : NULL;
 }
 
 /* A count: an integer >= 0, kept as its text (digits only, the usual
@@ -303,8 +282,8 @@ series(struct reading *r, const struct aq_value *rec)
 		else if (IS("locationsId"))
 			lid = m;
 	}
-	if ((reason = id(sid, "sensorsId", &r->sensor_id)) != NULL ||
-	    (reason = id(lid, "locationsId", &r->location_id)) != NULL)
+	if ((reason = field_id(sid, "sensorsId", &r->sensor_id, 0)) != NULL ||
+	    (reason = field_id(lid, "locationsId", &r->location_id, 0)) != NULL)
 		return reason;
 	if (r->sensor_id == 0)
 		return "no sensor id: series records need the sensorsId that aq-fetch adds";
@@ -319,22 +298,23 @@ series(struct reading *r, const struct aq_value *rec)
 		else if (IS("datetimeTo"))
 			to = m;
 	}
-	if ((rc = get_str(label, "period.label", &s, &len)) != F_OK)
-		return rc == F_BAD ? why_last() : "period.label is missing";
+	if ((rc = get_str(label, "period.label", &s, &len)) != FIELD_OK)
+		return rc == FIELD_BAD ? why_last() : "period.label is missing";
 	if ((r->period = period_from_label(s, len)) < 0)
 		return why("period.label '%s' is not raw, hour, day or year", why_text(s, len));
 	rc = get_time(to, "period.datetimeTo", r->datetime, &r->datetime_len, &r->usec);
-	if (rc == F_BAD)
+	if (rc == FIELD_BAD)
 		return why_last();
-	if (rc == F_NULL)
+	if (rc == FIELD_NULL)
 		return "no time: period.datetimeTo is missing";
 	if (!aq_value_is_null(p)) {
 		if (aq_value_type(p) != AQ_OBJECT)
 			return "parameter is not an object";
-		if ((reason = id(aq_value_get(p, "id"), "parameter.id", &r->parameter_id)) ||
-		    (reason = str(aq_value_get(p, "name"), "parameter.name", &r->parameter,
+		if ((reason = field_id(aq_value_get(p, "id"), "parameter.id", &r->parameter_id,
+		    0)) ||
+		    (reason = field_str(aq_value_get(p, "name"), "parameter.name", &r->parameter,
 		    &r->parameter_len)) ||
-		    (reason = str(aq_value_get(p, "units"), "parameter.units", &r->units,
+		    (reason = field_str(aq_value_get(p, "units"), "parameter.units", &r->units,
 		    &r->units_len)))
 			return reason;
 	}
@@ -363,11 +343,11 @@ series(struct reading *r, const struct aq_value *rec)
 		}
 	}
 	if (flag != NULL && get_bool(aq_value_get(flag, "hasFlags"), "flagInfo.hasFlags",
-	    &r->flagged) == F_BAD)
+	    &r->flagged) == FIELD_BAD)
 		return why_last();
 	if (val == NULL)
 		return "no value member";
-	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+	return field_num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
 }
 
 /* latest: datetime, value, coordinates, sensorsId, locationsId[, parametersId] */
@@ -379,23 +359,25 @@ latest(struct reading *r, const struct aq_value *rec)
 	int rc;
 
 	r->period = P_RAW;
-	if ((reason = id(aq_value_get(rec, "sensorsId"), "sensorsId", &r->sensor_id)) ||
-	    (reason = id(aq_value_get(rec, "locationsId"), "locationsId", &r->location_id)) ||
-	    (reason = id(aq_value_get(rec, "parametersId"), "parametersId", &r->parameter_id)))
+	if ((reason = field_id(aq_value_get(rec, "sensorsId"), "sensorsId", &r->sensor_id, 0)) ||
+	    (reason = field_id(aq_value_get(rec, "locationsId"), "locationsId", &r->location_id,
+	    0)) ||
+	    (reason = field_id(aq_value_get(rec, "parametersId"), "parametersId",
+	    &r->parameter_id, 0)))
 		return reason;
 	if (r->sensor_id == 0)
 		return "no sensor id: sensorsId is missing";
 	rc = get_time(aq_value_get(rec, "datetime"), "datetime", r->datetime,
 	    &r->datetime_len, &r->usec);
-	if (rc == F_BAD)
+	if (rc == FIELD_BAD)
 		return why_last();
-	if (rc == F_NULL)
+	if (rc == FIELD_NULL)
 		return "no time: datetime is missing";
 	if ((reason = coords(r, aq_value_get(rec, "coordinates"))) != NULL)
 		return reason;
 	if ((val = aq_value_get(rec, "value")) == NULL)
 		return "no value member";
-	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+	return field_num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
 }
 
 /* archive rows as objects: location_id, sensors_id, location, datetime, lat,
@@ -408,8 +390,9 @@ archive(struct reading *r, const struct aq_value *rec)
 	size_t len;
 
 	r->period = P_RAW;
-	if ((reason = id(aq_value_get(rec, "sensors_id"), "sensors_id", &r->sensor_id)) ||
-	    (reason = id(aq_value_get(rec, "location_id"), "location_id", &r->location_id)))
+	if ((reason = field_id(aq_value_get(rec, "sensors_id"), "sensors_id", &r->sensor_id, 0)) ||
+	    (reason = field_id(aq_value_get(rec, "location_id"), "location_id", &r->location_id,
+	    0)))
 		return reason;
 	if (r->sensor_id == 0)
 		return "no sensor id: sensors_id is null";
@@ -417,14 +400,14 @@ archive(struct reading *r, const struct aq_value *rec)
 	if (aq_value_type(dt) != AQ_STRING || (s = aq_value_string(dt, &len), len == 0))
 		return aq_value_is_null(dt) ? "no time: datetime is missing" :
 		    "datetime is not a string";
-	if (conv_time(s, len, "datetime", 0, r->datetime, &r->datetime_len, &r->usec) != F_OK)
+	if (conv_time(s, len, "datetime", 0, r->datetime, &r->datetime_len, &r->usec) != FIELD_OK)
 		return why_last();
-	if ((reason = str(aq_value_get(rec, "parameter"), "parameter", &r->parameter,
+	if ((reason = field_str(aq_value_get(rec, "parameter"), "parameter", &r->parameter,
 	    &r->parameter_len)) ||
-	    (reason = str(aq_value_get(rec, "units"), "units", &r->units, &r->units_len)) ||
-	    (reason = num(aq_value_get(rec, "lat"), "lat", &r->lat, &r->lat_len, &r->lat_d,
+	    (reason = field_str(aq_value_get(rec, "units"), "units", &r->units, &r->units_len)) ||
+	    (reason = field_num(aq_value_get(rec, "lat"), "lat", &r->lat, &r->lat_len, &r->lat_d,
 	    r->lattmp)) ||
-	    (reason = num(aq_value_get(rec, "lon"), "lon", &r->lon, &r->lon_len, &r->lon_d,
+	    (reason = field_num(aq_value_get(rec, "lon"), "lon", &r->lon, &r->lon_len, &r->lon_d,
 	    r->lontmp)))
 		return reason;
 	if (r->parameter != NULL && r->parameter_len == 0)
@@ -433,7 +416,7 @@ archive(struct reading *r, const struct aq_value *rec)
 		r->units = NULL;
 	if ((val = aq_value_get(rec, "value")) == NULL)
 		return "no value member";
-	return num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
+	return field_num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
 }
 
 static int
@@ -508,19 +491,19 @@ csv_reading(struct reading *r, const struct aq_csv *c)
 	}
 	r->period = P_RAW;
 	if ((rc = text_id(f[AQ_ARCHIVE_SENSORS_ID], len[AQ_ARCHIVE_SENSORS_ID], "sensors_id",
-	    &r->sensor_id)) == F_BAD || (text_id(f[AQ_ARCHIVE_LOCATION_ID],
-	    len[AQ_ARCHIVE_LOCATION_ID], "location_id", &r->location_id) == F_BAD))
+	    &r->sensor_id)) == FIELD_BAD || (text_id(f[AQ_ARCHIVE_LOCATION_ID],
+	    len[AQ_ARCHIVE_LOCATION_ID], "location_id", &r->location_id) == FIELD_BAD))
 		return why_last();
-	if (rc == F_NULL)
+	if (rc == FIELD_NULL)
 		return "no sensor id: sensors_id is empty";
 	if (len[AQ_ARCHIVE_DATETIME] == 0)
 		return "no time: datetime is empty";
 	if (conv_time(f[AQ_ARCHIVE_DATETIME], len[AQ_ARCHIVE_DATETIME], "datetime", 0,
-	    r->datetime, &r->datetime_len, &r->usec) != F_OK)
+	    r->datetime, &r->datetime_len, &r->usec) != FIELD_OK)
 		return why_last();
 	if (text_num(f[AQ_ARCHIVE_LAT], len[AQ_ARCHIVE_LAT], "lat", &r->lat, &r->lat_len,
-	    &r->lat_d, r->lattmp) == F_BAD || text_num(f[AQ_ARCHIVE_LON],
-	    len[AQ_ARCHIVE_LON], "lon", &r->lon, &r->lon_len, &r->lon_d, r->lontmp) == F_BAD)
+	    &r->lat_d, r->lattmp) == FIELD_BAD || text_num(f[AQ_ARCHIVE_LON],
+	    len[AQ_ARCHIVE_LON], "lon", &r->lon, &r->lon_len, &r->lon_d, r->lontmp) == FIELD_BAD)
 		return why_last();
 	if (len[AQ_ARCHIVE_PARAMETER] > 0) {
 		r->parameter = f[AQ_ARCHIVE_PARAMETER];
@@ -531,7 +514,7 @@ csv_reading(struct reading *r, const struct aq_csv *c)
 		r->units_len = len[AQ_ARCHIVE_UNITS];
 	}
 	if (text_num(f[AQ_ARCHIVE_VALUE], len[AQ_ARCHIVE_VALUE], "value", &r->value,
-	    &r->value_len, &r->v, r->vtmp) == F_BAD)
+	    &r->value_len, &r->v, r->vtmp) == FIELD_BAD)
 		return why_last();
 	return NULL;
 }

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "row.h"
 #include "sensors.h"
 
 struct param {
@@ -151,16 +152,16 @@ add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const doubl
 	size_t len;
 	int64_t id, pid;
 
-	if (get_id(aq_value_get(v, "id"), "id", &id) != F_OK)
+	if (get_id(aq_value_get(v, "id"), "id", &id) != FIELD_OK)
 		return;
 	e = slot(s, id);
 	if (loc > 0)
 		e->location_id = loc;
-	if (get_id(aq_value_get(p, "id"), "parameter.id", &pid) == F_OK)
+	if (get_id(aq_value_get(p, "id"), "parameter.id", &pid) == FIELD_OK)
 		e->parameter_id = pid;
-	if (get_str(aq_value_get(p, "name"), "", &str, &len) == F_OK)
+	if (get_str(aq_value_get(p, "name"), "", &str, &len) == FIELD_OK)
 		e->parameter = intern(s, str, len);
-	if (get_str(aq_value_get(p, "units"), "", &str, &len) == F_OK)
+	if (get_str(aq_value_get(p, "units"), "", &str, &len) == FIELD_OK)
 		e->units = intern(s, str, len);
 	if (coords != NULL) {
 		e->latitude = coords[0];
@@ -184,7 +185,7 @@ record(struct sensors *s, const struct aq_value *rec)
 	v = aq_value_get(rec, "sensors");
 	if (aq_value_type(v) == AQ_ARRAY) {
 		/* an aq-fetch locations record */
-		if (get_id(aq_value_get(rec, "id"), "id", &loc) != F_OK)
+		if (get_id(aq_value_get(rec, "id"), "id", &loc) != FIELD_OK)
 			return REC_NONE;
 		c = aq_value_get(rec, "coordinates");
 		if (aq_value_number(aq_value_get(c, "latitude"), &coords[0]) == AQ_OK &&
@@ -197,9 +198,9 @@ record(struct sensors *s, const struct aq_value *rec)
 	if (aq_value_type(aq_value_get(rec, "parameter")) == AQ_OBJECT) {
 		/* /locations/{id}/sensors (locationsId added by aq-fetch) or
 		 * /sensors/{id} */
-		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != FIELD_OK)
 			return REC_NONE;
-		if (get_id(aq_value_get(rec, "locationsId"), "", &loc) != F_OK)
+		if (get_id(aq_value_get(rec, "locationsId"), "", &loc) != FIELD_OK)
 			loc = 0;
 		add_sensor(s, rec, loc, NULL);
 		return REC_SENSORS;
@@ -208,16 +209,16 @@ record(struct sensors *s, const struct aq_value *rec)
 		/* an aq-dims sensor row */
 		struct sensor_info *e;
 
-		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != FIELD_OK)
 			return REC_NONE;
 		e = slot(s, id);
-		if (get_id(aq_value_get(rec, "location_id"), "", &loc) == F_OK)
+		if (get_id(aq_value_get(rec, "location_id"), "", &loc) == FIELD_OK)
 			e->location_id = loc;
-		if (get_id(aq_value_get(rec, "parameter_id"), "", &pid) == F_OK)
+		if (get_id(aq_value_get(rec, "parameter_id"), "", &pid) == FIELD_OK)
 			e->parameter_id = pid;
 		/* the API names a sensor "<parameter> <units>"; parameter
 		 * rows, when given, take precedence (sensors_done) */
-		if (get_str(aq_value_get(rec, "name"), "", &str, &len) == F_OK) {
+		if (get_str(aq_value_get(rec, "name"), "", &str, &len) == FIELD_OK) {
 			const char *sp = memchr(str, ' ', len);
 
 			if (sp != NULL && sp > str && sp + 1 < str + len &&
@@ -234,7 +235,7 @@ record(struct sensors *s, const struct aq_value *rec)
 
 		size_t i;
 
-		if (get_id(aq_value_get(rec, "id"), "id", &id) != F_OK)
+		if (get_id(aq_value_get(rec, "id"), "id", &id) != FIELD_OK)
 			return REC_NONE;
 		for (i = 0; i < s->nparams && s->params[i].id != id; i++)
 			;
@@ -247,9 +248,9 @@ record(struct sensors *s, const struct aq_value *rec)
 		}
 		p = &s->params[i];
 		p->id = id;
-		p->name = get_str(aq_value_get(rec, "name"), "", &str, &len) == F_OK ?
+		p->name = get_str(aq_value_get(rec, "name"), "", &str, &len) == FIELD_OK ?
 		    intern(s, str, len) : NULL;
-		p->units = get_str(aq_value_get(rec, "units"), "", &str, &len) == F_OK ?
+		p->units = get_str(aq_value_get(rec, "units"), "", &str, &len) == FIELD_OK ?
 		    intern(s, str, len) : NULL;
 		return REC_PARAMETER;
 	}

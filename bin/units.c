@@ -7,7 +7,8 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "field.h"
+#include "row.h"
 #include "units.h"
 
 const char *
@@ -246,8 +247,8 @@ check(double v, double min, double max, const char *what, size_t ulen, const cha
 
 	if (v >= min && v <= max)
 		return NULL;
-	fmt_double(v, a, sizeof a);
-	fmt_double(v < min ? min : max, b, sizeof b);
+	aq_json_double(v, a, sizeof a);
+	aq_json_double(v < min ? min : max, b, sizeof b);
 	return why("value %s is %s %s for %s (%s bounds)", a, v < min ? "below" : "above",
 	    b, ulen > 0 ? why_text(what, ulen) : what, origin);
 }

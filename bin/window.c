@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "rows.h"
+#include "idset.h"
+#include "row.h"
 #include "window.h"
 
 struct window_slot {
@@ -35,11 +36,7 @@ window_init(struct window *w, size_t size, FILE *out)
 static size_t
 bucket(const struct window *w, int64_t sensor, int period, int64_t usec)
 {
-	uint64_t h = (uint64_t)sensor * 0x9e3779b97f4a7c15ULL;
-
-	h ^= (uint64_t)usec * 0xbf58476d1ce4e5b9ULL + (uint64_t)period;
-	h ^= h >> 29;
-	return (size_t)(h * 0x94d049bb133111ebULL >> 17) & (w->nheads - 1);
+	return (size_t)idset_hash(sensor, period, usec) & (w->nheads - 1);
 }
 
 static void

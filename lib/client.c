@@ -16,17 +16,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <yajl/yajl_parse.h>
 
-#include "aq-int.h"
+#include "http-int.h"
 
 #define MAX_JOBS 64
-#define MAX_BODY (256u << 20)	/* a page of 1000 records is about 1 MB */
 #define MAX_429 20		/* 429s in a row before giving up */
 
 struct walk {
@@ -231,20 +229,13 @@ aq_client_set_errbuf(struct aq_client *c, char *buf, size_t size)
 int
 aq_client_set_base_url(struct aq_client *c, const char *url)
 {
-	const char *p;
-	size_t n;
 	int rc;
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 		return aqi_fail(&c->err, AQ_EINVAL, "the base URL must start with http:// or https://");
 	if ((rc = set_str(c, &c->base, url)) != AQ_OK)
 		return rc;
-	n = strlen(c->base);
-	while (n > 8 && c->base[n - 1] == '/')
-		c->base[--n] = '\0';
-	p = strstr(c->base, "://") + 3;
-	p = strchr(p, '/');
-	c->base_path = p != NULL ? p : "";
+	c->base_path = aqi_http_base(c->base);
 	return AQ_OK;
 }
 
@@ -388,17 +379,7 @@ logf_(struct aq_client *c, const char *fmt, ...)
 int
 aq_client_check_param(struct aq_client *c, const char *name)
 {
-	const char *p;
-
-	if (name == NULL || !(*name >= 'a' && *name <= 'z'))
-		return aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter name starts with a lower-case letter",
-		    name ? name : "");
-	for (p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return aqi_fail(&c->err, AQ_EINVAL,
-			    "'%s': the API's parameter names are snake_case, and it silently "
-			    "ignores any other name", name);
-	return AQ_OK;
+	return aqi_http_check_param(&c->err, name);
 }
 
 /* ---- queueing walks ---- */
@@ -409,8 +390,8 @@ make_walk(struct aq_client *c, const char *path, const char *const *params, void
 {
 	struct aq_buf q = {0};
 	struct walk *w;
-	size_t i;
-	int rc = AQ_OK;
+	const char *rel;
+	int rc;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
@@ -420,83 +401,18 @@ make_walk(struct aq_client *c, const char *path, const char *const *params, void
 	w->limit = c->page_size;
 	w->page = 1;
 	w->tag = tag;
-	/* "/v3/x", "v3/x", "/x", "x": relative to a base that ends in /v3 */
-	while (*path == '/')
-		path++;
-	if (strcmp(c->base_path, "/v3") == 0 && strncmp(path, "v3", 2) == 0 &&
-	    (path[2] == '/' || path[2] == '\0')) {
-		path += 2;
-		while (*path == '/')
-			path++;
-	}
-	if (strpbrk(path, "?#") != NULL || strstr(path, "..") != NULL) {
+	if ((rc = aqi_http_path(&c->err, c->base_path, path, &rel)) != AQ_OK) {
 		free(w);
-		return aqi_fail(&c->err, AQ_EINVAL, "'%s': give query parameters as NAME=VALUE", path);
+		return rc;
 	}
-	if ((w->path = malloc(strlen(path) + 2)) == NULL) {
+	if ((w->path = malloc(strlen(rel) + 2)) == NULL) {
 		free(w);
 		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
 	}
 	w->path[0] = '/';
-	strcpy(w->path + 1, path);
-	for (i = 0; params != NULL && params[i] != NULL; i++) {
-		const char *eq = strchr(params[i], '=');
-		char name[128], *v;
-		size_t n;
-
-		if (eq == NULL || (n = (size_t)(eq - params[i])) == 0 || n >= sizeof name) {
-			rc = aqi_fail(&c->err, AQ_EINVAL, "'%s': a parameter is NAME=VALUE", params[i]);
-			break;
-		}
-		memcpy(name, params[i], n);
-		name[n] = '\0';
-		if ((rc = aq_client_check_param(c, name)) != AQ_OK)
-			break;
-		if (strcmp(name, "limit") == 0) {
-			char *end;
-			unsigned long l = strtoul(eq + 1, &end, 10);
-
-			if (*end != '\0' || l < 1 || l > 1000) {
-				rc = aqi_fail(&c->err, AQ_EINVAL, "limit must be 1 to 1000");
-				break;
-			}
-			w->limit = (unsigned)l;
-			w->fixed_limit = 1;
-			continue;
-		}
-		if (strcmp(name, "page") == 0) {
-			char *end;
-			long pg = strtol(eq + 1, &end, 10);
-
-			if (*end != '\0' || pg < 1) {
-				rc = aqi_fail(&c->err, AQ_EINVAL, "page must be 1 or more");
-				break;
-			}
-			w->page = pg;
-			w->fixed_page = 1;
-			continue;
-		}
-		if ((v = curl_easy_escape(NULL, eq + 1, 0)) == NULL) {
-			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
-			break;
-		}
-		/* commas separate list items; keep them readable */
-		rc = aq_buf_printf(&q, "%s%s=", q.len ? "&" : "", name);
-		for (char *p = v; rc == AQ_OK && *p; p++) {
-			if (strncmp(p, "%2C", 3) == 0) {
-				rc = aq_buf_puts(&q, ",");
-				p += 2;
-			} else
-				rc = aq_buf_append(&q, p, 1);
-		}
-		curl_free(v);
-		if (rc != AQ_OK) {
-			rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
-			break;
-		}
-	}
-	if (rc == AQ_OK && q.data == NULL && aq_buf_puts(&q, "") != AQ_OK)
-		rc = aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+	strcpy(w->path + 1, rel);
+	rc = aqi_http_query(&c->err, params, &q, &w->limit, &w->fixed_limit, &w->page,
+	    &w->fixed_page);
 	if (rc != AQ_OK) {
 		aq_buf_free(&q);
 		free_walk(w);
@@ -614,80 +530,19 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	struct slot *s = arg;
 
 	n *= size;
-	if (s->body.len + n > MAX_BODY || aq_buf_append(&s->body, p, n) != AQ_OK)
+	if (s->body.len + n > AQI_HTTP_MAX_BODY || aq_buf_append(&s->body, p, n) != AQ_OK)
 		return 0;
 	return n;
-}
-
-static long
-header_long(const char *v, size_t n)
-{
-	long x = 0;
-	int neg = 0, digits = 0;
-
-	while (n > 0 && (*v == ' ' || *v == '\t'))
-		v++, n--;
-	if (n > 0 && *v == '-')
-		neg = 1, v++, n--;
-	for (; n > 0 && *v >= '0' && *v <= '9'; v++, n--, digits++)
-		if (x < 100000000)
-			x = x * 10 + (*v - '0');
-	while (n > 0 && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
-		v++, n--;
-	if (!digits || n != 0 || neg)
-		return -1;	/* absent, not a number, or a Redis TTL special */
-	return x;
 }
 
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct slot *s = arg;
-	static const char rem[] = "x-ratelimit-remaining:", rst[] = "x-ratelimit-reset:";
 
 	n *= size;
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		s->remaining = s->reset = -1;	/* a new response */
-	else if (n > sizeof rem - 1 && strncasecmp(p, rem, sizeof rem - 1) == 0)
-		s->remaining = header_long(p + sizeof rem - 1, n - (sizeof rem - 1));
-	else if (n > sizeof rst - 1 && strncasecmp(p, rst, sizeof rst - 1) == 0)
-		s->reset = header_long(p + sizeof rst - 1, n - (sizeof rst - 1));
+	aqi_http_header(p, n, &s->remaining, &s->reset);
 	return n;
-}
-
-static void
-fmt_time(int64_t us, int date, char *buf, size_t size)
-{
-	char t[AQ_TIME_BUFSZ];
-
-	if (aq_time_format(us - us % 1000000, t, sizeof t) == 0)
-		snprintf(t, sizeof t, "0001-01-01T00:00:00Z");
-	if (date)
-		t[10] = '\0';
-	snprintf(buf, size, "%s", t);
-}
-
-/* "/v3/path?query" of the walk's current page, for the URL and messages. */
-static int
-request_target(struct aq_client *c, const struct walk *w, char *buf, size_t size)
-{
-	char a[AQ_TIME_BUFSZ], b[AQ_TIME_BUFSZ];
-	int n;
-	const char *sep = *w->query ? "&" : "";
-
-	n = snprintf(buf, size, "%s%s?%s", c->base_path, w->path, w->query);
-	if (w->family != 0) {
-		int date = w->family == AQ_WINDOW_DATE;
-
-		fmt_time(w->from, date, a, sizeof a);
-		fmt_time(w->to, date, b, sizeof b);
-		n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%s%s_from=%s&%s_to=%s",
-		    sep, date ? "date" : "datetime", a, date ? "date" : "datetime", b);
-		sep = "&";
-	}
-	n += snprintf(buf + n, size > (size_t)n ? size - (size_t)n : 0, "%slimit=%u&page=%ld", sep,
-	    w->limit, w->page);
-	return n > 0 && (size_t)n < size ? AQ_OK : AQ_EINVAL;
 }
 
 static int
@@ -767,14 +622,18 @@ setup(struct aq_client *c)
 static int
 start(struct aq_client *c, struct slot *s)
 {
-	char target[sizeof s->url];
-	int n;
+	struct aqi_http_request r = {
+		.base = c->base,
+		.path = s->w->path,
+		.query = s->w->query,
+		.family = s->w->family,
+		.from = s->w->from,
+		.to = s->w->to,
+		.limit = s->w->limit,
+		.page = s->w->page,
+	};
 
-	if (request_target(c, s->w, target, sizeof target) != AQ_OK)
-		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
-	n = snprintf(s->url, sizeof s->url, "%.*s%s", (int)(strlen(c->base) - strlen(c->base_path)),
-	    c->base, target);
-	if (n < 0 || (size_t)n >= sizeof s->url)
+	if (aqi_http_url(&r, s->url, sizeof s->url) != AQ_OK)
 		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
 	aq_buf_reset(&s->body);
 	s->remaining = s->reset = -1;
@@ -799,79 +658,6 @@ shown(const struct aq_client *c, const struct slot *s)
 	(void)c;
 	p = p != NULL ? strchr(p + 3, '/') : NULL;
 	return p != NULL ? p : s->url;
-}
-
-/* The API's own words from an error body, whatever its shape. */
-static void
-api_text(const char *body, size_t len, char *out, size_t size)
-{
-	struct aqi_builder b;
-	yajl_handle y;
-	const struct aq_value *v, *d, *e;
-	size_t o = 0, i;
-
-	out[0] = '\0';
-	memset(&b, 0, sizeof b);
-	b.arena.chunk_size = 4096;
-	if (len > 0 && (y = yajl_alloc(&aqi_builder_callbacks, NULL, &b)) != NULL) {
-		(void)yajl_parse(y, (const unsigned char *)body, len);
-		(void)yajl_complete_parse(y);
-		yajl_free(y);
-		v = b.root;
-		if (v != NULL && v->type == AQ_STRING && b.depth == 0) {
-			snprintf(out, size, "%s", v->u.text);	/* a bare JSON string */
-		} else if (v != NULL && v->type == AQ_OBJECT && b.depth == 0) {
-			d = aq_value_get(v, "detail");
-			if (d == NULL)
-				d = aq_value_get(v, "message");
-			if (aq_value_type(d) == AQ_STRING)
-				snprintf(out, size, "%s", aq_value_string(d, NULL));
-			else if (aq_value_type(d) == AQ_ARRAY) {
-				/* pydantic: [{"loc":["query","limit"],"msg":"..."}, ...] */
-				for (e = aq_value_first(d); e != NULL && o + 1 < size; e = aq_value_next(e)) {
-					const struct aq_value *loc = aq_value_get(e, "loc"), *last = NULL, *x;
-					const char *msg = aq_value_string(aq_value_get(e, "msg"), NULL);
-
-					for (x = aq_value_first(loc); x != NULL; x = aq_value_next(x))
-						last = x;
-					o += (size_t)snprintf(out + o, size - o, "%s%s%s%s", o ? "; " : "",
-					    aq_value_string(last, NULL) ? aq_value_string(last, NULL) : "",
-					    aq_value_string(last, NULL) ? ": " : "", msg ? msg : "invalid");
-				}
-			}
-		}
-		aqi_builder_free(&b);
-		if (out[0] != '\0')
-			return;
-	} else
-		aqi_builder_free(&b);
-	/* not JSON: an HTML page's title, or the start of the text */
-	if (len == 0) {
-		snprintf(out, size, "(empty body)");
-		return;
-	}
-	{
-		const char *t = NULL, *te;
-		size_t n;
-
-		for (i = 0; i + 7 <= len; i++)
-			if (strncasecmp(body + i, "<title>", 7) == 0) {
-				t = body + i + 7;
-				break;
-			}
-		if (t != NULL && (te = memchr(t, '<', len - (size_t)(t - body))) != NULL)
-			n = (size_t)(te - t);
-		else {
-			t = body;
-			n = len;
-		}
-		if (n > 120)
-			n = 120;
-		for (i = 0; i < n && o + 1 < size; i++)
-			out[o++] = (t[i] == '\n' || t[i] == '\r' || t[i] == '\t') ? ' ' :
-			    (unsigned char)t[i] < 0x20 ? '?' : t[i];
-		out[o] = '\0';
-	}
 }
 
 struct page {
@@ -931,49 +717,28 @@ static int
 finish(struct aq_client *c, struct slot *s, CURLcode res,
     int (*fn)(void *, void *, const struct aq_value *), void *arg)
 {
-	long status = 0;
+	struct aqi_http_response rs = {.result = res, .remaining = s->remaining, .reset = s->reset};
+	struct aqi_http_outcome o;
 	double now = mono(), ms = (now - s->started) * 1000;
 	char text[512], why[600];
-	int retry = 0, code = AQ_OK;
+	int code;
 	double wait = 0;
 	struct walk *w = s->w;
 
 	curl_multi_remove_handle(c->multi, s->easy);
 	s->inflight = 0;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (res == CURLE_OK && s->remaining >= 0 && c->lim != NULL)
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &rs.status);
+	rs.body_len = s->body.len;
+	aqi_http_outcome(&rs, &o);
+	code = o.code;
+	if (o.update && c->lim != NULL)
 		(void)aq_limiter_update(c->lim, wall(), s->remaining, s->reset);
 
 	if (res != CURLE_OK) {
-		snprintf(why, sizeof why, "%s", *s->cerr ? s->cerr : curl_easy_strerror(res));
-		switch (res) {
-		case CURLE_OPERATION_TIMEDOUT:
-			code = AQ_ETIMEOUT, retry = 1;
-			break;
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_URL_MALFORMAT:
-			code = AQ_EINVAL;
-			break;
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_CERTPROBLEM:
-		case CURLE_SSL_CIPHER:
-			code = AQ_ETRANSPORT;	/* retrying will not fix a certificate */
-			break;
-		case CURLE_WRITE_ERROR:
-			if (s->body.len > 0 && s->body.len + CURL_MAX_WRITE_SIZE > MAX_BODY) {
-				snprintf(why, sizeof why, "the body is larger than %u MB",
-				    MAX_BODY >> 20);
-				code = AQ_EPROTO;
-				break;
-			}
-			/* FALLTHROUGH */
-		default:
-			code = AQ_ETRANSPORT, retry = 1;
-			break;
-		}
+		snprintf(why, sizeof why, "%s", o.reason != NULL ? o.reason :
+		    *s->cerr ? s->cerr : curl_easy_strerror(res));
 		logf_(c, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
-	} else if (status == 200) {
+	} else if (o.page) {
 		struct page pg;
 		const struct aq_value *r;
 		size_t n = 0;
@@ -981,7 +746,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		code = parse_page(c, s, &pg, why, sizeof why);
 		if (code == AQ_OK) {
 			n = aq_value_count(pg.results);
-			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), status, ms, n);
+			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
 			for (r = aq_value_first(pg.results); r != NULL; r = aq_value_next(r)) {
 				c->counts[AQ_CLIENT_RECORDS]++;
 				if (fn(arg, w->tag, r) != 0) {
@@ -1005,14 +770,14 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
 			return aqi_fail(&c->err, code, "out of memory");
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, why);
-		retry = 1;	/* garbled in transit, most likely */
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
+		code = o.code;
 	} else {
-		api_text(s->body.data, s->body.len, text, sizeof text);
-		snprintf(why, sizeof why, "HTTP %ld: %s", status, text);
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), status, ms, text);
-		if (status == 429) {
-			double secs = s->reset > 0 && s->reset <= 3600 ? (double)s->reset : 60;
+		aqi_http_error_text(s->body.data, s->body.len, text, sizeof text);
+		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
+		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
+		if (o.wait > 0) {
+			double secs = o.wait;
 
 			c->counts[AQ_CLIENT_RATELIMITED]++;
 			if (++s->rl_attempts > MAX_429)
@@ -1024,25 +789,13 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			logf_(c, "rate limited by the server: waiting %.0f s", secs);
 			return AQ_OK;
 		}
-		if (status == 408 && split(c, w)) {
+		if (o.split && split(c, w)) {
 			logf_(c, "the server timed out: cutting the window in two");
 			s->not_before = 0;
 			return AQ_OK;
 		}
-		if (status == 408)
-			code = AQ_ETIMEOUT, retry = 1;
-		else if (status >= 500)
-			code = AQ_ESERVER, retry = 1;
-		else if (status == 401 || status == 403)
-			code = AQ_EAUTH;
-		else if (status == 404)
-			code = AQ_ENOTFOUND;
-		else if (status >= 400)
-			code = AQ_EHTTP;
-		else
-			code = AQ_EPROTO;
 	}
-	if (!retry)
+	if (!o.retry)
 		return aqi_fail(&c->err, code, "GET %s: %s", shown(c, s), why);
 	if (++s->attempts > c->retries)
 		return aqi_fail(&c->err, code, "GET %s: %s (gave up after %u attempts)", shown(c, s),

@@ -97,6 +97,27 @@ void aq_buf_reset(struct aq_buf *b);
 /* Release the memory; the buffer is again all zero and may be reused. */
 void aq_buf_free(struct aq_buf *b);
 
+/*
+ * Append s[0..len) as a JSON string, quotes included: '"', '\\' and the
+ * control bytes are escaped (\b \f \n \r \t, else \u00xx in lower-case
+ * hex), everything else (UTF-8, '/', NUL-free or not) is copied as it is;
+ * the caller passes valid UTF-8.  Text with nothing to escape costs one
+ * scan and one copy.  AQ_ENOMEM leaves the buffer unchanged; AQ_EINVAL if
+ * b is NULL, or s is NULL with len > 0.
+ */
+int aq_buf_json_string(struct aq_buf *b, const char *s, size_t len);
+
+/* Bytes that always hold aq_json_double()'s text and its NUL. */
+#define AQ_JSON_DOUBLE_BUFSZ 32
+/*
+ * The text of d that reads back (strtod) as the same double: the shortest
+ * of its %.15g, %.16g and %.17g forms ("0.1", "1e+15", "-0"), written with
+ * a NUL into buf.  Returns the length without the NUL, or 0 (buf
+ * untouched) when d is NaN or infinite, which JSON cannot write, or when
+ * size is too small.  Uses the C locale's decimal point, as printf does.
+ */
+size_t aq_json_double(double d, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* JSON values                                                         */
 /* ------------------------------------------------------------------ */
@@ -387,9 +408,9 @@ int aq_archive_key_day(const char *key, int64_t *location, int *year, int *month
 /* ------------------------------------------------------------------ */
 
 /*
- * Writes compact JSON lines (yajl_gen underneath).  Strings are written
- * as given (raw UTF-8, only the characters JSON requires escaped); the
- * caller passes valid UTF-8.  With fp NULL, lines stay in memory:
+ * Writes compact JSON lines.  Strings are written as given (raw UTF-8,
+ * only the characters JSON requires escaped, as aq_buf_json_string()
+ * does); the caller passes valid UTF-8.  With fp NULL, lines stay in memory:
  * aq_writer_buffer() returns them and aq_writer_clear() drops them.
  */
 struct aq_writer;
@@ -491,7 +512,10 @@ void aq_time_to_civil(int64_t usec, int *year, int *month, int *day);
  * callback with the database's message; the rest of its batch still loads.
  * A table partitioned by a timestamptz column gets the monthly partitions
  * its rows need from the schema function aq_ensure_partition() when the
- * database has it (see aq_loader_migrate).
+ * database has it (see aq_loader_migrate).  The loader knows no table of
+ * its own: rows whose reference names no row of another table are counted
+ * (AQ_LOAD_ORPHANS) only under a rule the caller sets with
+ * aq_loader_set_orphans().
  */
 struct aq_loader;
 
@@ -509,7 +533,8 @@ enum aq_load_counter {
 	AQ_LOAD_UNCHANGED,	/* rows equal to stored ones, or kept by ignore */
 	AQ_LOAD_DUPLICATES,	/* rows replaced by a later row of the same batch */
 	AQ_LOAD_REJECTED,	/* rows the database refused */
-	AQ_LOAD_ORPHANS,	/* rows whose sensor_id is not in table sensor */
+	AQ_LOAD_ORPHANS,	/* rows whose orphan-rule column names no row of
+				 * the referenced table (aq_loader_set_orphans) */
 	AQ_LOAD_BATCHES,	/* committed batches */
 	AQ_LOAD_NCOUNTERS
 };
@@ -530,6 +555,33 @@ void aq_loader_set_reject(struct aq_loader *l,
  * (an unknown key, once per key). */
 void aq_loader_set_notice(struct aq_loader *l, void (*fn)(void *arg, const char *msg),
     void *arg);
+/* What a notice is about, for aq_loader_set_notice_kind(); more kinds may
+ * be added, so treat an unknown one as AQ_LOADER_NOTICE_SERVER. */
+enum aq_loader_notice {
+	AQ_LOADER_NOTICE_SERVER = 0,	/* a NOTICE or WARNING from the server */
+	AQ_LOADER_NOTICE_UNKNOWN_KEY = 1	/* a record's key is not a column
+					 * (said once per key) */
+};
+/*
+ * As aq_loader_set_notice(), but fn(arg, kind, message) also gets the
+ * notice's kind (enum aq_loader_notice), so that a program can choose
+ * without reading the message, whose text may change.  Each of the two
+ * replaces the callback the other set.
+ */
+void aq_loader_set_notice_kind(struct aq_loader *l,
+    void (*fn)(void *arg, int kind, const char *msg), void *arg);
+/*
+ * The orphan rule, applied by the next aq_loader_open(): rows whose column
+ * (of the table opened) holds a value that is not in column refcolumn of
+ * table reftable ("schema.table", or a table of the opened table's schema)
+ * are loaded all the same, and counted as AQ_LOAD_ORPHANS.  The names are
+ * quoted, so any name works.  The rule applies only when the opened table
+ * has that column and reftable has refcolumn, both integer columns;
+ * otherwise no row is counted.  column NULL removes the rule (the default:
+ * no rule).  AQ_EINVAL for an empty name, AQ_ENOMEM.
+ */
+int aq_loader_set_orphans(struct aq_loader *l, const char *column, const char *reftable,
+    const char *refcolumn);
 /*
  * Connect with a libpq conninfo string or URI; NULL or "" uses libpq's
  * environment (PGHOST, PGDATABASE, PGSERVICE...).  AQ_EDBCONN on failure.

@@ -1,17 +1,13 @@
 /*
  * writer.c: compact NDJSON lines.  The generator is our own, not yajl_gen:
- * it writes straight into one line buffer, copies runs of plain bytes with
- * memcpy and escapes only what JSON requires (as yajl_gen does: the short
- * escapes, \u00XX in upper case for the other control bytes, raw UTF-8,
- * '/' unescaped), so that the rows aq-norm and aq-dims write cost little
- * more than their parse.  It checks the grammar as yajl_gen did: a value
+ * it writes straight into one line buffer, and its strings and doubles are
+ * aq_buf_json_string() and aq_json_double(), the text the tools' own rows
+ * use too (json.c).  It checks the grammar as yajl_gen did: a value
  * where a key is due, a close that does not match, two values on a line.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,46 +90,12 @@ before_value(struct aq_writer *w)
 	return AQ_OK;
 }
 
-/* A JSON string: runs of plain bytes copied whole, the rest escaped. */
 static int
 put_string(struct aq_writer *w, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
-	char esc[6];
-	size_t n;
-
-	/* the worst case at once: every byte as \u00XX */
-	if (aq_buf_reserve(&w->line, len + 2) != AQ_OK)
+	if (aq_buf_json_string(&w->line, s, len) != AQ_OK)
 		return fail(w, AQ_ENOMEM);
-	w->line.data[w->line.len++] = '"';
-	while (p < end) {
-		for (run = p; p < end && *p >= 0x20 && *p != '"' && *p != '\\'; p++)
-			;
-		if (p > run && put(w, (const char *)run, (size_t)(p - run)) != AQ_OK)
-			return AQ_ENOMEM;
-		if (p == end)
-			break;
-		esc[0] = '\\';
-		n = 2;
-		switch (*p) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[1] = 'u', esc[2] = '0', esc[3] = '0';
-			esc[4] = hex[*p >> 4], esc[5] = hex[*p & 15];
-			n = 6;
-		}
-		if (put(w, esc, n) != AQ_OK)
-			return AQ_ENOMEM;
-		p++;
-	}
-	return put(w, "\"", 1);
+	return AQ_OK;
 }
 
 static int
@@ -249,18 +211,12 @@ aq_writer_number_text(struct aq_writer *w, const char *text, size_t len)
 int
 aq_writer_double(struct aq_writer *w, double d)
 {
-	char buf[40];
-	int n = 0, prec;
+	char buf[AQ_JSON_DOUBLE_BUFSZ];
+	size_t n = aq_json_double(d, buf, sizeof buf);
 
-	if (!isfinite(d))
+	if (n == 0)
 		return fail(w, AQ_ERANGE);
-	/* the shortest of %.15g, %.16g, %.17g that reads back as d */
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, sizeof buf, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	return aq_writer_number_text(w, buf, (size_t)n);
+	return aq_writer_number_text(w, buf, n);
 }
 
 int

@@ -1,4 +1,8 @@
-/* 0200-errors: every code has a sentence; freers accept NULL. */
+/*
+ * 0200-errors: every code has a sentence; every public freer accepts NULL
+ * and may be called again on what it released (t/9000-symbols.t checks
+ * that each aq_*_free of openaq.h is called here).
+ */
 #include <string.h>
 
 #include "openaq.h"
@@ -7,6 +11,12 @@
 int
 main(void)
 {
+	struct aq_buf b = {0};
+	struct aq_reader *r;
+	struct aq_writer *w;
+	struct aq_loader *lo;
+	struct aq_limiter *li;
+	struct aq_client *c;
 	int code, all = 1;
 
 	for (code = AQ_OK; code <= AQ_ESCHEMA; code++) {
@@ -23,11 +33,48 @@ main(void)
 	is_str(aq_strerror(9999), "unknown error code", "a large code is unknown");
 	ok(aq_version() != NULL && aq_version()[0] >= '0' && aq_version()[0] <= '9',
 	    "aq_version is a version number");
-	aq_reader_free(NULL);
-	aq_writer_free(NULL);
+
+	/* NULL: each call must simply return (ASan/UBSan and valgrind watch) */
 	aq_buf_free(NULL);
+	ok(1, "aq_buf_free(NULL) returns");
 	aq_buf_reset(NULL);
-	ok(1, "the freers accept NULL");
+	ok(1, "aq_buf_reset(NULL) returns");
+	aq_reader_free(NULL);
+	ok(1, "aq_reader_free(NULL) returns");
+	aq_writer_free(NULL);
+	ok(1, "aq_writer_free(NULL) returns");
+	aq_loader_free(NULL);
+	ok(1, "aq_loader_free(NULL) returns");
+	aq_limiter_free(NULL);
+	ok(1, "aq_limiter_free(NULL) returns");
+	aq_csv_free(NULL);
+	ok(1, "aq_csv_free(NULL) returns");
+	aq_client_free(NULL);
+	ok(1, "aq_client_free(NULL) returns");
+
+	/* a buffer: free zeroes it, so freeing again is safe, and it is reusable */
+	aq_buf_free(&b);
+	ok(b.data == NULL && b.len == 0 && b.cap == 0, "aq_buf_free of an empty buffer");
+	is_int(aq_buf_puts(&b, "abc"), AQ_OK, "a buffer takes text");
+	aq_buf_free(&b);
+	ok(b.data == NULL && b.len == 0 && b.cap == 0, "aq_buf_free zeroes the buffer");
+	aq_buf_free(&b);
+	ok(b.data == NULL, "and a second aq_buf_free is harmless");
+	is_int(aq_buf_puts(&b, "again"), AQ_OK, "the freed buffer is usable again");
+	aq_buf_free(&b);
+
+	/* each handle: made and freed without ever being used */
+	ok((r = aq_reader_new()) != NULL, "aq_reader_new");
+	aq_reader_free(r);
+	ok((w = aq_writer_new(NULL)) != NULL, "aq_writer_new");
+	aq_writer_free(w);
+	ok((lo = aq_loader_new()) != NULL, "aq_loader_new");
+	aq_loader_free(lo);
+	ok((li = aq_limiter_new()) != NULL, "aq_limiter_new");
+	aq_limiter_free(li);
+	ok((c = aq_client_new()) != NULL, "aq_client_new");
+	aq_client_free(c);
+
 	is_int(aq_buf_append(NULL, "x", 1), AQ_EINVAL, "aq_buf_append(NULL) is EINVAL");
 	is_int(aq_reader_open(NULL, 0, NULL), AQ_EINVAL, "aq_reader_open(NULL) is EINVAL");
 	return done_testing();

@@ -60,6 +60,13 @@ main(void)
 	is_int(aq_writer_end_line(w), AQ_OK, "a line ends");
 	is_str(line(), "{\"a\":-42,\"b\":\"NO\xe2\x82\x82\",\"c\":null,\"d\":true}\n", "compact, raw UTF-8, newline");
 
+	aq_writer_begin_array(w);
+	aq_writer_string(w, "\x1f\x7f\"\\/", 5);
+	aq_writer_end_array(w);
+	aq_writer_end_line(w);
+	is_str(line(), "[\"\\u001f\x7f\\\"\\\\/\"]\n",
+	    "control bytes as \\u00xx in lower case, DEL and '/' raw");
+
 	is_str(dbl(0.1), "[0.1]\n", "0.1 is written 0.1");
 	is_str(dbl(0.0023), "[0.0023]\n", "0.0023");
 	is_str(dbl(117.07089999999998), "[117.07089999999998]\n", "float noise kept exactly");

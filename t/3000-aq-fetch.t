@@ -3,7 +3,7 @@
 # against the fake OpenAQ v3 server (t/fakeapi.py).
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 37
+plan 38
 
 api_start --locations 2300 --seed 7
 export AQ_BACKOFF=0.05
@@ -44,12 +44,12 @@ check_status 'a filter a kind does not take is refused' 64 aq-fetch owners --iso
 check_status 'a bad country code' 64 aq-fetch locations --iso LUX
 
 # countries, parameters, the other lists
+: >"$TMP/lists.err"
 for k in countries parameters providers owners instruments manufacturers licenses; do
 	aq-fetch -q "$k" >"$TMP/$k.ndjson" 2>"$TMP/$k.err" || echo "$k: exit $?" >>"$TMP/lists.err"
 	api_truth "/v3/$k" | cmp -s - "$TMP/$k.ndjson" || echo "$k differs" >>"$TMP/lists.err"
 done
-[ -s "$TMP/lists.err" ]; ok $((!$?)) 'every list kind equals the server data'
-diag_file "$TMP/lists.err"
+check_empty 'every list kind equals the server data' "$TMP/lists.err"
 
 # sensors of a location, with locationsId added
 loc=$(head -1 "$TMP/lu.ndjson" | pyj 'j["id"]')
@@ -74,7 +74,7 @@ api_admin reset >/dev/null
 OPENAQ_API_KEY=wrong-key-123 aq-fetch countries >"$TMP/.out" 2>"$TMP/err401"; st=$?
 check_eq 'a refused key: exit 77' "$st" 77
 check_grep 'with the API own words' 'HTTP 401: Invalid credentials' "$TMP/err401"
-grep -q wrong-key-123 "$TMP/err401"; ok $((!$?)) 'and without the key'
+check_nogrep 'and without the key' wrong-key-123 "$TMP/err401"
 check_eq '401 is not retried' "$(api_stat requests)" 1
 printf 'test-key\n' >"$TMP/keyfile"
 (unset OPENAQ_API_KEY; aq-fetch -q --api-key-file "$TMP/keyfile" countries >"$TMP/.out" 2>"$TMP/.err"); st=$?
@@ -83,14 +83,15 @@ check_eq '--api-key-file works' "$st" 0
 # -v logs every request without the key
 aq-fetch -v countries >/dev/null 2>"$TMP/verbose"
 check_grep '-v logs the request' 'GET /v3/countries\?limit=1000&page=1 200' "$TMP/verbose"
-grep -q "$OPENAQ_API_KEY" "$TMP/verbose"; ok $((!$?)) '-v never shows the key'
+check_nogrep '-v never shows the key' "$OPENAQ_API_KEY" "$TMP/verbose"
 
 # transport warnings
 aq-fetch -q countries >/dev/null 2>"$TMP/warn"
-[ -s "$TMP/warn" ]; ok $((!$?)) 'plain http to loopback: no warning'
+check_empty 'plain http to loopback: no warning' "$TMP/warn"
 aq-fetch -q --insecure countries >/dev/null 2>"$TMP/warn"
 check_grep '--insecure warns' 'TLS certificates are not verified' "$TMP/warn"
 
 aq-fetch --help >"$TMP/help"
 lines=$(wc -l <"$TMP/help") width=$(wc -L <"$TMP/help")
-ok $((lines > 24 || width > 80)) "--help fits on one screen ($lines lines, $width columns)"
+ok "--help fits on one screen: at most 24 lines ($lines)" "$lines" -le 24
+ok "and at most 80 columns ($width)" "$width" -le 80

@@ -1,41 +1,33 @@
 #!/bin/sh
 # 3200-aq-fetch-rate: the rate budget, shared by processes, corrected by the
-# server's headers, honoured on 429, and used fully.  Time is scaled down:
-# AQ_RATE_WINDOW makes aq-fetch's "minute" 2 s, like the fake's window.
+# server's headers, honoured on 429.  Time is scaled down: AQ_RATE_WINDOW
+# makes aq-fetch's "minute" 2 s, like the fake's window.  How much of the
+# budget is used (a speed, not a pass/fail matter) is measured by bench/run.
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 14
+plan 13
 
 api_start --locations 1500 --seed 5 --window 2 --rate 10
 export AQ_BACKOFF=0.05 AQ_RATE_WINDOW=2
 
 # two processes at once, 16 pages each, one budget of 10 per 2 s
 api_admin reset >/dev/null
-t0=$(date +%s.%N)
 aq-fetch -q --limit 100 --rate-minute 10 locations >"$TMP/a" 2>"$TMP/a.err" &
 pa=$!
 aq-fetch -q --limit 100 --rate-minute 10 locations >"$TMP/b" 2>"$TMP/b.err" &
 pb=$!
 wait $pa; sa=$?
 wait $pb; sb=$?
-t1=$(date +%s.%N)
 check_eq 'both processes finish' "$sa:$sb" 0:0
 check_same 'with the same complete output' "$TMP/a" "$TMP/b"
 check_eq 'no request was refused with 429' "$(api_stat rate_limited)" 0
 max=$(api_stat max_per_window)
-ok $((max > 10)) "no server window held more than 10 requests (max $max)"
+ok "no server window held more than 10 requests (max $max)" "$max" -le 10
 reqs=$(api_stat requests)
 check_eq '32 requests in all' "$reqs" 32
-# the allowed rate is 10 per 2 s: 32 requests need a little over 6 s.  A
-# limiter that waited twice as long as it must would fall under 50% here
-# (a loaded machine's slow requests cost some too; bench/ measures the
-# ratio on a quiet one)
-use=$(python3 -c "print(int(100 * $reqs / (10 / 2.0) / ($t1 - $t0)))")
-ok $((use < 70)) "the budget is used ($use% of the allowed rate over the run)"
 state=$(ls "$AQ_STATE_DIR")
-case $state in ratelimit-[0-9a-f]*) r=0 ;; *) r=1 ;; esac
-ok $r "the shared state file is named by a hash ($state)"
-grep -rq "$OPENAQ_API_KEY" "$AQ_STATE_DIR"; ok $((!$?)) 'and holds no key'
+like "the shared state file is named by a hash ($state)" "$state" '^ratelimit-[0-9a-f]+'
+check_nogrep 'and holds no key' "$OPENAQ_API_KEY" "$AQ_STATE_DIR"
 
 # the server's own budget is smaller than ours: its headers slow us down
 api_admin reset >/dev/null
@@ -57,7 +49,8 @@ rm -rf "$AQ_STATE_DIR"
 AQ_RATE_WINDOW=1 aq-fetch -v --limit 100 --rate-minute 100 --rate-hour 5 locations \
 	>/dev/null 2>"$TMP/hour.err" &
 p=$!
-sleep 3
+# -v says when it waits, and for which budget: then no request may follow
+wait_for 'aq-fetch to wait for its hour budget' 60 grep -q 'waiting .* (hour budget)' "$TMP/hour.err"
 kill $p 2>/dev/null
 wait $p
 check_eq 'the hourly budget holds: 5 requests, then a wait' "$(api_stat requests)" 5

@@ -38,19 +38,21 @@ check_eq 'one walk per parameter: requests and rows' "$(api_stat requests) $(wc 
 api_admin reset >/dev/null
 aq-fetch -q --retries 1 latest --parameter 2 --follow --interval 1 >"$TMP/follow" 2>"$TMP/follow.err" &
 pid=$!
-i=0
-while [ "$(wc -l <"$TMP/follow")" -lt "$n" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for 'the first poll' 60 lines_at_least "$TMP/follow" "$n"
 check_eq 'the first poll writes every reading' "$(wc -l <"$TMP/follow")" "$n"
-sleep 2.5
+# two whole polls later (a poll is over once the next one has asked its
+# first page: polls do not overlap), nothing more is written
+pages=$((n / 1000 + 1))
+r0=$(api_requests)
+wait_for 'two more polls' 60 requests_at_least $((r0 + 2 * pages + 1))
 check_eq 'later polls write nothing while nothing is new' "$(wc -l <"$TMP/follow")" "$n"
 api_admin 'advance?hours=1' >/dev/null
 new=$(api_admin 'dump?path=/v3/parameters/2/latest' | python3 -c "
 import json, sys
 old = {(json.loads(l)['sensorsId'], json.loads(l)['datetime']['utc']) for l in open('$TMP/p2')}
 print(sum(1 for r in json.load(sys.stdin)['results'] if (r['sensorsId'], r['datetime']['utc']) not in old))")
-i=0
-while [ "$(wc -l <"$TMP/follow")" -lt $((n + new)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-ok $((new == 0)) "the fake has new readings an hour later ($new)"
+ok "the fake has new readings an hour later ($new)" "$new" -gt 0
+wait_for 'the new readings' 60 lines_at_least "$TMP/follow" $((n + new))
 check_eq 'the next poll writes exactly those' "$(wc -l <"$TMP/follow")" "$((n + new))"
 dups=$(python3 -c "
 import json
@@ -60,16 +62,14 @@ check_eq 'no reading twice' "$dups" 0
 
 # failures are waited out
 api_admin 'fault?spec=503%1' >/dev/null
-i=0
-while ! grep -q 'HTTP 503' "$TMP/follow.err" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for 'a failed poll' 60 grep -q 'HTTP 503' "$TMP/follow.err"
 api_admin clear >/dev/null
 before=$(wc -l <"$TMP/follow")
 api_admin 'advance?hours=1' >/dev/null
-i=0
-while [ "$(wc -l <"$TMP/follow")" -le "$before" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-kill -0 $pid 2>/dev/null; ok $? 'a failing API does not stop --follow'
+wait_for 'a poll after the failures' 60 lines_at_least "$TMP/follow" $((before + 1))
+check 'a failing API does not stop --follow' kill -0 $pid
 check_grep 'it says what failed' 'HTTP 503' "$TMP/follow.err"
-ok $(( $(wc -l <"$TMP/follow") <= before )) 'and it goes on once the API is back'
+ok 'and it goes on once the API is back' "$(wc -l <"$TMP/follow")" -gt "$before"
 
 kill -TERM $pid
 wait $pid; st=$?
@@ -77,4 +77,5 @@ check_eq 'SIGTERM: exit 0' "$st" 0
 python3 -c "
 import json
 for l in open('$TMP/follow'): json.loads(l)" 2>"$TMP/json.err"
-ok $? 'every line written is whole JSON'
+check_eq 'every line written is whole JSON' "$?" 0
+diag_file "$TMP/json.err"

@@ -6,14 +6,16 @@
 load_start
 plan 9
 
-# wait up to $2 seconds until query $1 answers $3
-wait_for() {
-	i=0
-	while [ "$(q "$1")" != "$3" ]; do
-		i=$((i + 1)); [ $i -gt $(($2 * 10)) ] && return 1
-		sleep 0.1
-	done
+# rows N: the table holds N rows (for wait_for)
+rows() { [ "$(q 'SELECT count(*) FROM measurement')" = "$1" ]; }
+# copying: aq-load's session is inside a COPY: it has taken a row in hand
+copying() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %' AND pid <> pg_backend_pid()")" = 1 ]; }
+# drained: nothing is left unread in the pipe on fd 3 (FIONREAD on our end)
+drained() {
+	[ "$("$PY" -c 'import fcntl, struct, termios
+print(struct.unpack("i", fcntl.ioctl(3, termios.FIONREAD, b"\0\0\0\0"))[0])')" = 0 ]
 }
+PY=${PYTHON3:-python3}
 
 gen_rows 30 100 1719792000 >"$TMP/rows"	# July 2024
 mkfifo "$TMP/fifo"
@@ -21,10 +23,12 @@ aq-load -t measurement --stream --flush-interval 1s --batch 1000 "$TMP/fifo" 2>"
 pid=$!
 exec 3>"$TMP/fifo"
 sed -n 1,10p "$TMP/rows" >&3
-check "10 rows are visible within the flush interval, input still open" \
-	wait_for 'SELECT count(*) FROM measurement' 5 10
+# the time bound is a hang detector: how soon is a speed (bench/)
+wait_for 'the first 10 rows' 60 rows 10
+check_eq "10 rows are committed while the input is still open" "$(q 'SELECT count(*) FROM measurement')" 10
 sed -n 11,25p "$TMP/rows" >&3
-check "15 more follow" wait_for 'SELECT count(*) FROM measurement' 5 25
+wait_for '15 more rows' 60 rows 25
+check_eq "15 more follow" "$(q 'SELECT count(*) FROM measurement')" 25
 check "aq-load is still running" kill -0 $pid
 sed -n 26,30p "$TMP/rows" >&3
 exec 3>&-
@@ -39,7 +43,9 @@ aq-load -t measurement --stream --flush-interval 1h --batch 100000 "$TMP/fifo2" 
 pid=$!
 exec 3>"$TMP/fifo2"
 cat "$TMP/rows" >&3
-sleep 1
+# aq-load has read every row (the pipe is empty) and holds them in a COPY
+wait_for 'aq-load to read the rows' 60 drained
+wait_for "aq-load's COPY" 60 copying
 check_eq "nothing committed yet (an hour's interval)" "$(q 'SELECT count(*) FROM measurement')" 0
 kill -TERM $pid
 wait $pid; st=$?

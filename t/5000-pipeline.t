@@ -24,7 +24,7 @@ diag_file "$TMP/.err"
 
 # what the fake serves, asked directly
 nloc=$(api_count /locations iso=LU)
-check "LU has locations in the fake" test "$nloc" -gt 0
+ok "LU has locations in the fake" "$nloc" -gt 0
 check_eq "country: every country" "$(q 'SELECT count(*) FROM country')" "$(api_count /countries)"
 check_eq "parameter: every parameter" "$(q 'SELECT count(*) FROM parameter')" "$(api_count /parameters)"
 check_eq "location: every location of LU" "$(q "SELECT count(*) FROM location WHERE country_code = 'LU'")" "$nloc"

@@ -50,18 +50,18 @@ for v in dash["templating"]["list"]:
     write("variable-" + v["name"], v["query"])
 PY
 n=$(ls "$TMP/sql" | wc -l)
-check "the queries are extracted" test "$n" -ge 8
+ok "the queries are extracted" "$n" -ge 8
 for f in "$TMP/sql"/*; do
 	name=${f##*/}
 	if grep -n '\$' "$f" >"$TMP/left"; then
-		ok 1 "$name: every macro and variable is expanded"; diag_file "$TMP/left"
+		fail "$name: every macro and variable is expanded"; diag_file "$TMP/left"
 		continue
 	fi
 	rows=$( { echo 'SET ROLE aq_reader;'; cat "$f"; } | $PSQL 2>"$TMP/err" | wc -l)
 	if [ -s "$TMP/err" ] || [ "$rows" -lt 1 ]; then
-		ok 1 "$name runs as aq_reader and returns rows"; diag "rows: $rows"; diag_file "$TMP/err"; diag_file "$f"
+		fail "$name runs as aq_reader and returns rows"; diag "rows: $rows"; diag_file "$TMP/err"; diag_file "$f"
 	else
-		ok 0 "$name runs as aq_reader and returns rows ($rows)"
+		pass "$name runs as aq_reader and returns rows ($rows)"
 	fi
 done
 # the table panel's newest value is one loaded

@@ -5,15 +5,13 @@
 b=$AQ_BUILDDIR/contrib/systemd
 plan 10
 for u in openaq-follow.service openaq-batch.service; do
-	check "$u is generated" test -s "$b/$u"
-	if grep -n '@[A-Za-z_]*@' "$b/$u" >"$TMP/left"; then ok 1 "$u: every @name@ is replaced"; diag_file "$TMP/left"
-	else ok 0 "$u: every @name@ is replaced"; fi
+	ok "$u is generated" -s "$b/$u"
+	check_nogrep "$u: every @name@ is replaced" '@[A-Za-z_]*@' "$b/$u"
 done
 check_grep "the follow unit runs aq-follow from bindir" '^ExecStart=/.*/aq-follow ' "$b/openaq-follow.service"
 check_grep "the batch unit runs pipeline.mk from pkgdatadir" '^ExecStart=/.* -f /.*/pipeline.mk ' "$b/openaq-batch.service"
 # a key on a command line would show in ps and the journal
-if grep -n 'OPENAQ_API_KEY=' "$b"/*.service "$AQ_CONTRIB"/systemd/*.in >"$TMP/key"; then
-	ok 1 "no unit sets the key itself"; diag_file "$TMP/key"; else ok 0 "no unit sets the key itself"; fi
+check_nogrep "no unit sets the key itself" 'OPENAQ_API_KEY=' "$b"/*.service "$AQ_CONTRIB"/systemd/*.in
 # verify checks that ExecStart= exists: point it at the source tree's copy
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir "$TMP/u"
@@ -28,8 +26,7 @@ fi
 for p in aq-follow.1 aq-plot.1; do
 	if command -v groff >/dev/null 2>&1; then
 		groff -mandoc -Tutf8 -ww -z "$AQ_SRCDIR/man/$p" >"$TMP/w" 2>&1
-		if [ -s "$TMP/w" ]; then ok 1 "$p formats without warnings"; diag_file "$TMP/w"
-		else ok 0 "$p formats without warnings"; fi
+		check_empty "$p formats without warnings" "$TMP/w"
 	else
 		skip "groff not found"
 	fi

@@ -4,12 +4,17 @@
 need nm
 so=$AQ_BUILDDIR/lib/.libs/libopenaq.so
 [ -f "$so" ] || skip_all "no shared library was built"
-plan 3
+plan 4
 nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVWiu]$/ { print $3 }' | sed 's/@.*//' | sort -u >"$TMP/syms"
 grep -v '^aq_' "$TMP/syms" >"$TMP/bad"
-if [ -s "$TMP/bad" ]; then ok 1 "only aq_ symbols are exported"; diag_file "$TMP/bad"; else ok 0 "only aq_ symbols are exported"; fi
+check_empty "only aq_ symbols are exported" "$TMP/bad"
 check_grep "aq_strerror is exported" '^aq_strerror$' "$TMP/syms"
 # every public function in openaq.h is exported, and nothing else
 sed -n 's/^[a-z].*[ *]\(aq_[a-z0-9_]*\)(.*/\1/p' "$AQ_SRCDIR/lib/openaq.h" | sort -u >"$TMP/header"
 grep '^aq_' "$TMP/syms" >"$TMP/exported"
 check_same "the exports are exactly the functions declared in openaq.h" "$TMP/exported" "$TMP/header"
+# every freer of openaq.h is called with NULL by t/0200-errors.c
+grep '_free$' "$TMP/header" | while read -r f; do
+	grep -q "$f(NULL)" "$AQ_SRCDIR/t/0200-errors.c" || echo "$f"
+done >"$TMP/unfreed"
+check_empty "t/0200-errors.c calls every aq_*_free of openaq.h with NULL" "$TMP/unfreed"

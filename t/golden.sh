@@ -2,16 +2,28 @@
 #
 #   golden DIR TOOL
 #
-# Each t/data/DIR/NAME.out.ndjson is one case: the tool runs with the
-# options of NAME.args (shell words; $AQ_TESTDATA may appear), reading
-# NAME.in.ndjson on standard input when it exists, and
-# - its rows must equal NAME.out.ndjson byte for byte;
+# Each NAME of t/data/DIR with a NAME.in.ndjson, NAME.args, NAME.out.ndjson
+# or NAME.rej is one case: the tool runs with the options of NAME.args
+# (shell words; $AQ_TESTDATA may appear), reading NAME.in.ndjson on
+# standard input when it exists, and
+# - its rows must equal NAME.out.ndjson byte for byte: that file must
+#   exist (a case without it fails; it never passes unchecked);
 # - its rejects, as "LINE<TAB>REASON" lines, must equal NAME.rej (none
 #   when that file is absent), and each must carry its input record.
+# A DIR without any case fails too.
 golden() {
 	gdir=$AQ_TESTDATA/$1 tool=$2
-	for want in "$gdir"/*.out.ndjson; do
-		name=$(basename "$want" .out.ndjson)
+	names=$(cd "$gdir" 2>/dev/null && ls | sed -n 's/\.\(in\.ndjson\|args\|out\.ndjson\|rej\)$//p' | sort -u)
+	if [ -z "$names" ]; then
+		fail "$tool: $gdir holds golden cases"
+		return 1
+	fi
+	for name in $names; do
+		want=$gdir/$name.out.ndjson
+		if [ ! -f "$want" ]; then
+			fail "$tool $name: the expected rows $name.out.ndjson exist"
+			continue
+		fi
 		in=$gdir/$name.in.ndjson
 		[ -f "$in" ] || in=/dev/null
 		args=

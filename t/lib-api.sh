@@ -5,6 +5,7 @@
 #   api_start --locations 500 --window 2 --rate 10   # or skip_all
 #   aq-fetch countries                # OPENAQ_BASE_URL, OPENAQ_API_KEY, AQ_STATE_DIR are set
 #   api_admin stats                   # JSON from $API_URL/__fake/stats
+#   wait_for 'a poll' 60 requests_at_least 3
 
 api_start() {
 	py=${PYTHON3:-}
@@ -16,16 +17,13 @@ api_start() {
 		2>"$TMP/api.err" &
 	API_PID=$!
 	at_exit 'api_stop'
-	i=0
-	while [ ! -s "$TMP/api.port" ]; do
-		if ! kill -0 "$API_PID" 2>/dev/null || [ $i -ge 200 ]; then
-			diag_file "$TMP/api.err"
-			echo "Bail out! the fake API did not start"
-			exit 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+	# it writes the port file once it listens; or it dies
+	API_DEAD=
+	if ! wait_for 'the fake API to listen' 60 api_up || [ -n "$API_DEAD" ]; then
+		diag_file "$TMP/api.err"
+		echo "Bail out! the fake API did not start"
+		exit 1
+	fi
 	API_PORT=$(cat "$TMP/api.port")
 	API_URL=http://127.0.0.1:$API_PORT
 	OPENAQ_BASE_URL=$API_URL/v3
@@ -38,6 +36,13 @@ api_start() {
 	AQ_STATE_DIR=$TMP/aqstate
 	export OPENAQ_BASE_URL OPENAQ_API_KEY AQ_STATE_DIR API_URL API_PORT
 	unset XDG_RUNTIME_DIR AQ_RATE_WINDOW
+}
+
+# api_up: the fake has written its port file, or has died (then fail fast)
+api_up() {
+	[ -s "$TMP/api.port" ] && return 0
+	kill -0 "$API_PID" 2>/dev/null || { echo "the fake API exited"; API_DEAD=1; return 0; }
+	return 1
 }
 
 # api_admin PATH: the JSON answer of $API_URL/__fake/PATH
@@ -59,6 +64,12 @@ for r in json.load(sys.stdin)["results"]:
 
 # api_stat KEY: one number of /__fake/stats ("requests", "rate_limited", ...)
 api_stat() { api_admin stats | pyj "j[\"$1\"]"; }
+
+# api_requests: the fake's count of requests so far
+api_requests() { api_stat requests; }
+
+# requests_at_least N: the fake has had N requests or more (for wait_for)
+requests_at_least() { [ "$(api_requests)" -ge "$1" ]; }
 
 api_stop() {
 	[ -n "${API_PID:-}" ] || return 0

@@ -3,7 +3,6 @@
 #   . "$AQ_SRCDIR/t/lib-e2e.sh"
 #   e2e_samples            # after load_start: dimensions from t/data/api-samples,
 #                          # and 48 hourly readings per sensor ending E2E_END
-#   wait_for SECS CMD...   # retry CMD every 0.2 s for up to SECS seconds
 
 : "${AQ_CONTRIB:=$AQ_SRCDIR/contrib}"
 E2E_END=2026-11-28T12:00:00Z
@@ -30,20 +29,12 @@ e2e_samples() {
 	aq-load -q -t measurement "$TMP/readings.rows" || { echo "Bail out! loading the sample readings"; exit 1; }
 }
 
-wait_for() {
-	wf_n=$(($1 * 5)); shift
-	while ! "$@" >/dev/null 2>&1; do
-		wf_n=$((wf_n - 1)); [ "$wf_n" -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-
-# need_api: skip unless the fake OpenAQ server of issue 3 is here
+# need_api: the fake OpenAQ server and what its helpers need.  The fake is
+# part of the tree: a missing one is an error, not a reason to skip.
 need_api() {
 	[ -f "$AQ_SRCDIR/t/fakeapi.py" ] && [ -f "$AQ_SRCDIR/t/lib-api.sh" ] ||
-		skip_all "the fake API (t/fakeapi.py, t/lib-api.sh) is not in this tree yet"
+		{ echo "Bail out! t/fakeapi.py or t/lib-api.sh is missing"; exit 1; }
 	need python3 jq
-	aq-fetch --help 2>&1 | grep -q -- --sensors-from || skip_all "aq-fetch is not the full client yet"
 	. "$AQ_SRCDIR/t/lib-api.sh"
 }
 
@@ -81,6 +72,3 @@ for r in json.load(urllib.request.urlopen(req, timeout=30))["results"]:
     print(r["id"] if "id" in r else r.get("sensorsId"))
 PY
 }
-
-# api_requests: the fake's count of requests so far
-api_requests() { api_admin stats | jq -r '.requests'; }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 9500-pkgconfig: the generated libopenaq.pc says where the project lives,
+# 9600-pkgconfig: the generated libopenaq.pc says where the project lives,
 # its version, and what a static link needs.
 . "$AQ_SRCDIR/t/lib.sh"
 pc=$AQ_BUILDDIR/lib/libopenaq.pc

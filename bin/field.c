@@ -1,229 +1,15 @@
-/* rows.c: rows, fields and timestamps shared by aq-norm and aq-dims. */
+/* field.c: members of API records read and checked, with the reason of
+ * the last failure (aq-norm, aq-dims; sensors.c reads ids with them). */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "rows.h"
-
-void
-rows_nomem(void)
-{
-	cli_errx(EX_SOFTWARE, "out of memory");
-}
-
-static inline void
-putc1(struct aq_buf *b, char c)
-{
-	row_raw(b, &c, 1);
-}
-
-void
-row_begin(struct aq_buf *b)
-{
-	aq_buf_reset(b);
-	putc1(b, '{');
-}
-
-static void
-key(struct aq_buf *b, const char *k)
-{
-	size_t n = strlen(k);
-
-	/* one reservation, then plain stores: rows are built by the million */
-	if (b->cap - b->len <= n + 4 && aq_buf_reserve(b, n + 5) != AQ_OK)
-		rows_nomem();
-	if (b->data[b->len - 1] != '{')
-		b->data[b->len++] = ',';
-	b->data[b->len++] = '"';
-	memcpy(b->data + b->len, k, n);
-	b->len += n;
-	b->data[b->len++] = '"';
-	b->data[b->len++] = ':';
-	b->data[b->len] = '\0';
-}
-
-/* A JSON string: only '"', '\\' and control characters are escaped, the
- * rest (valid UTF-8, checked by the reader) is copied raw. */
-static void
-string(struct aq_buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-
-	putc1(b, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t n = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		row_raw(b, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
-		}
-		row_raw(b, esc, n);
-	}
-	row_raw(b, s + start, len - start);
-	putc1(b, '"');
-}
-
-void
-val_str(struct aq_buf *b, const char *s, size_t len)
-{
-	if (s == NULL)
-		row_raw(b, "null", 4);
-	else
-		string(b, s, len);
-}
-
-void
-row_str(struct aq_buf *b, const char *k, const char *s, size_t len)
-{
-	key(b, k);
-	val_str(b, s, len);
-}
-
-void
-row_cstr(struct aq_buf *b, const char *k, const char *s)
-{
-	row_str(b, k, s, s ? strlen(s) : 0);
-}
-
-void
-row_null(struct aq_buf *b, const char *k)
-{
-	key(b, k);
-	row_raw(b, "null", 4);
-}
-
-void
-val_int(struct aq_buf *b, int64_t v)
-{
-	char buf[24], *p = buf + sizeof buf;
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	row_raw(b, p, (size_t)(buf + sizeof buf - p));
-}
-
-void
-row_int(struct aq_buf *b, const char *k, int64_t v)
-{
-	key(b, k);
-	val_int(b, v);
-}
-
-void
-row_oint(struct aq_buf *b, const char *k, int has, int64_t v)
-{
-	if (has)
-		row_int(b, k, v);
-	else
-		row_null(b, k);
-}
-
-void
-val_num(struct aq_buf *b, const char *text, size_t len)
-{
-	if (text == NULL)
-		row_raw(b, "null", 4);
-	else
-		row_raw(b, text, len);
-}
-
-void
-row_num(struct aq_buf *b, const char *k, const char *text, size_t len)
-{
-	key(b, k);
-	val_num(b, text, len);
-}
-
-size_t
-fmt_double(double d, char *buf, size_t size)
-{
-	int n = 0, prec;
-
-	/* the shortest of %.15g, %.16g, %.17g that reads back as d */
-	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, size, "%.*g", prec, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	return (size_t)n;
-}
-
-void
-val_double(struct aq_buf *b, double d)
-{
-	char buf[40];
-	size_t n = fmt_double(d, buf, sizeof buf);
-
-	row_raw(b, buf, n);
-}
-
-void
-row_double(struct aq_buf *b, const char *k, double d)
-{
-	key(b, k);
-	val_double(b, d);
-}
-
-void
-row_bool(struct aq_buf *b, const char *k, int v)
-{
-	key(b, k);
-	val_bool(b, v);
-}
-
-void
-val_bool(struct aq_buf *b, int v)
-{
-	if (v < 0)
-		row_raw(b, "null", 4);
-	else if (v)
-		row_raw(b, "true", 4);
-	else
-		row_raw(b, "false", 5);
-}
-
-void
-row_end(struct aq_buf *b)
-{
-	row_raw(b, "}\n", 2);
-}
-
-int
-row_write(const struct aq_buf *b, FILE *fp)
-{
-	if (b->len > 0 && fwrite(b->data, 1, b->len, fp) != b->len) {
-		cli_warn("stdout");
-		return EX_IOERR;
-	}
-	return 0;
-}
+#include "field.h"
 
 /* ---- reasons ---- */
 
@@ -280,20 +66,20 @@ text_id(const char *s, size_t len, const char *name, int64_t *out)
 	size_t i;
 
 	if (len == 0)
-		return F_NULL;
+		return FIELD_NULL;
 	for (i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10) {
 			why("%s '%s' is not an id", name, why_text(s, len));
-			return F_BAD;
+			return FIELD_BAD;
 		}
 		v = v * 10 + (s[i] - '0');
 	}
 	if (v < 1) {
 		why("%s %s is not an id (ids are 1 or more)", name, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	*out = v;
-	return F_OK;
+	return FIELD_OK;
 }
 
 int
@@ -305,7 +91,7 @@ get_id(const struct aq_value *v, const char *name, int64_t *out)
 
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
-		return F_NULL;
+		return FIELD_NULL;
 	case AQ_NUMBER:
 		s = aq_value_string(v, &len);
 		if (len < 19 && s[0] != '0' && all_digits(s, len)) {
@@ -313,24 +99,24 @@ get_id(const struct aq_value *v, const char *name, int64_t *out)
 			for (id = 0; len > 0; len--)
 				id = id * 10 + (*s++ - '0');
 			*out = id;
-			return F_OK;
+			return FIELD_OK;
 		}
 		if (aq_value_int64(v, &id) != AQ_OK || id < 1) {
 			why("%s %s is not an id", name, why_text(s, len));
-			return F_BAD;
+			return FIELD_BAD;
 		}
 		*out = id;
-		return F_OK;
+		return FIELD_OK;
 	case AQ_STRING:
 		s = aq_value_string(v, &len);
 		if (len == 0) {
 			why("%s is an empty string", name);
-			return F_BAD;
+			return FIELD_BAD;
 		}
 		return text_id(s, len, name, out);
 	default:
 		why("%s is not an id", name);
-		return F_BAD;
+		return FIELD_BAD;
 	}
 }
 
@@ -341,13 +127,13 @@ get_str(const struct aq_value *v, const char *name, const char **s, size_t *len)
 	case AQ_NULL:
 		*s = NULL;
 		*len = 0;
-		return F_NULL;
+		return FIELD_NULL;
 	case AQ_STRING:
 		*s = aq_value_string(v, len);
-		return F_OK;
+		return FIELD_OK;
 	default:
 		why("%s is not a string", name);
-		return F_BAD;
+		return FIELD_BAD;
 	}
 }
 
@@ -357,16 +143,16 @@ get_bool(const struct aq_value *v, const char *name, int *out)
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
 		*out = -1;
-		return F_NULL;
+		return FIELD_NULL;
 	case AQ_TRUE:
 		*out = 1;
-		return F_OK;
+		return FIELD_OK;
 	case AQ_FALSE:
 		*out = 0;
-		return F_OK;
+		return FIELD_OK;
 	default:
 		why("%s is not true, false or null", name);
-		return F_BAD;
+		return FIELD_BAD;
 	}
 }
 
@@ -456,12 +242,12 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 	double x;
 
 	if (len == 0)
-		return F_NULL;
+		return FIELD_NULL;
 	if (fast_decimal(s, len, &x)) {
 		*text = s;
 		*tlen = len;
 		*d = x;
-		return F_OK;
+		return FIELD_OK;
 	}
 	if (is_json_number(s, len)) {
 		/* every caller's text ends in a NUL (aq_value_string, CSV
@@ -469,16 +255,16 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 		x = strtod(s, NULL);
 		if (!isfinite(x)) {
 			why("%s %s is not finite", name, why_text(s, len));
-			return F_BAD;
+			return FIELD_BAD;
 		}
 		*text = s;
 		*tlen = len;
 		*d = x;
-		return F_OK;
+		return FIELD_OK;
 	}
 	if (len >= sizeof buf) {
 		why("%s '%s' is not a number", name, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -487,16 +273,16 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 	/* strtod also reads "nan", "inf" and hex: say which is wrong */
 	if (end == buf || *end != '\0' || buf[0] == ' ' || buf[0] == '\t') {
 		why("%s '%s' is not a number", name, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	if (!isfinite(x)) {
 		why("%s '%s' is not finite", name, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
-	*tlen = fmt_double(x, tmp, 32);
+	*tlen = aq_json_double(x, tmp, 32);
 	*text = tmp;
 	*d = x;
-	return F_OK;
+	return FIELD_OK;
 }
 
 int
@@ -508,16 +294,16 @@ get_num(const struct aq_value *v, const char *name, const char **text, size_t *l
 
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
-		return F_NULL;
+		return FIELD_NULL;
 	case AQ_NUMBER:
 	case AQ_STRING:
 		s = aq_value_string(v, &n);
 		if (aq_value_type(v) == AQ_STRING && n == 0)
-			return F_NULL;	/* an empty CSV field */
+			return FIELD_NULL;	/* an empty CSV field */
 		return text_num(s, n, name, text, len, d, tmp);
 	default:
 		why("%s is not a number", name);
-		return F_BAD;
+		return FIELD_BAD;
 	}
 }
 
@@ -544,15 +330,15 @@ conv_time2(const char *s, size_t len, const char *name, const char *sub, int nai
 		else
 			why("%s%s '%s' is not an ISO-8601 timestamp", name, sub,
 			    why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	if (!t.has_time) {
 		why("%s%s '%s' has no time of day", name, sub, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	if (!t.has_zone && !naive_utc) {
 		why("%s%s '%s' has no time zone", name, sub, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
 	*usec = t.usec;
 	if (canonical_utc(s, len)) {
@@ -560,13 +346,13 @@ conv_time2(const char *s, size_t len, const char *name, const char *sub, int nai
 		memcpy(out, s, len);
 		out[len] = '\0';
 		*outlen = len;
-		return F_OK;
+		return FIELD_OK;
 	}
 	if ((*outlen = aq_time_format(t.usec, out, AQ_TIME_BUFSZ)) == 0) {
 		why("%s%s '%s' is out of range in UTC", name, sub, why_text(s, len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
-	return F_OK;
+	return FIELD_OK;
 }
 
 int
@@ -586,7 +372,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
-		return F_NULL;
+		return FIELD_NULL;
 	case AQ_STRING:
 		s = aq_value_string(v, &len);
 		return conv_time(s, len, name, 0, out, outlen, usec);
@@ -598,7 +384,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		}
 		if (!aq_value_is_null(u)) {
 			why("%s.utc is not a string", name);
-			return F_BAD;
+			return FIELD_BAD;
 		}
 		u = aq_value_get(v, "local");
 		if (aq_value_type(u) == AQ_STRING) {
@@ -607,12 +393,12 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		}
 		if (!aq_value_is_null(u)) {
 			why("%s.local is not a string", name);
-			return F_BAD;
+			return FIELD_BAD;
 		}
-		return F_NULL;
+		return FIELD_NULL;
 	default:
 		why("%s is not a timestamp", name);
-		return F_BAD;
+		return FIELD_BAD;
 	}
 }
 
@@ -622,89 +408,47 @@ get_date(const struct aq_value *v, const char *name, const char **s, size_t *len
 	struct aq_time t;
 	int rc;
 
-	if ((rc = get_str(v, name, s, len)) != F_OK)
+	if ((rc = get_str(v, name, s, len)) != FIELD_OK)
 		return rc;
 	if ((rc = aq_time_parse(*s, *len, &t)) != AQ_OK || t.has_time) {
 		why("%s '%s' is not a date (YYYY-MM-DD)", name, why_text(*s, *len));
-		return F_BAD;
+		return FIELD_BAD;
 	}
-	return F_OK;
+	return FIELD_OK;
 }
 
-/* ---- keyset ---- */
+/* ---- the readers with a reason ---- */
 
-struct keyset_slot {
-	int64_t a, b, c;
-};
-
-void
-keyset_init(struct keyset *s, size_t max)
+const char *
+field_id(const struct aq_value *v, const char *name, int64_t *out, int required)
 {
-	memset(s, 0, sizeof *s);
-	s->max = max;
-}
+	int rc = get_id(v, name, out);
 
-static uint64_t
-mix(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static struct keyset_slot *
-find(struct keyset_slot *slots, size_t cap, int64_t a, int64_t b, int64_t c)
-{
-	size_t i = (size_t)mix((uint64_t)a ^ mix((uint64_t)b ^ mix((uint64_t)c))) & (cap - 1);
-
-	while (slots[i].a != 0 && (slots[i].a != a || slots[i].b != b || slots[i].c != c))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-int
-keyset_add(struct keyset *s, int64_t a, int64_t b, int64_t c)
-{
-	struct keyset_slot *e;
-	size_t i;
-
-	if (s->n + 1 > s->max && s->max > 0) {
-		/* bounded memory: start afresh; aq-load's upsert covers the
-		 * rare duplicate that gets through */
-		memset(s->slots, 0, s->cap * sizeof *s->slots);
-		s->n = 0;
-		s->resets++;
+	if (rc == FIELD_BAD)
+		return why_last();
+	if (rc == FIELD_NULL) {
+		*out = 0;
+		if (required)
+			return why("no %s", name);
 	}
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct keyset_slot *slots = calloc(cap, sizeof *slots);
-
-		if (slots == NULL)
-			rows_nomem();
-		for (i = 0; i < s->cap; i++)
-			if (s->slots[i].a != 0)
-				*find(slots, cap, s->slots[i].a, s->slots[i].b, s->slots[i].c) =
-				    s->slots[i];
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
-	}
-	e = find(s->slots, s->cap, a, b, c);
-	if (e->a != 0)
-		return 0;
-	e->a = a;
-	e->b = b;
-	e->c = c;
-	s->n++;
-	return 1;
+	return NULL;
 }
 
-void
-keyset_free(struct keyset *s)
+const char *
+field_str(const struct aq_value *v, const char *name, const char **s, size_t *len)
 {
-	free(s->slots);
-	memset(s, 0, sizeof *s);
+	return get_str(v, name, s, len) == FIELD_BAD ? why_last() : NULL;
+}
+
+const char *
+field_num(const struct aq_value *v, const char *name, const char **text, size_t *len,
+    double *d, char *tmp)
+{
+	int rc = get_num(v, name, text, len, d, tmp);
+
+	if (rc == FIELD_BAD)
+		return why_last();
+	if (rc == FIELD_NULL)
+		*text = NULL;
+	return NULL;
 }

@@ -1,0 +1,221 @@
+/*
+ * load-int.h: private to the loader's files.
+ *
+ *   load.c          the handle, connecting, adding rows, flushing a batch
+ *   load-open.c     reading the target table from the catalog
+ *   migrate.c       the schema migrations (lib/migrations.c)
+ *   copy-text.c     the COPY text encoder (no libpq)
+ *   load-sql.c      the statements' text (no libpq)
+ *   load-recover.c  a refused batch: staging, bisection, rejects
+ *
+ * copy-text.c and load-sql.c know nothing of libpq or of struct aq_loader,
+ * so that their unit tests need no server.
+ */
+#ifndef AQ_LOAD_INT_H
+#define AQ_LOAD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aq-int.h"
+
+/* libpq's handles, without libpq-fe.h: the encoder and the statement
+ * builders must build without libpq */
+struct pg_conn;
+struct pg_result;
+
+/* How a column's values are written (from its type's oid). */
+enum aqi_coltype { AQI_CT_TEXT, AQI_CT_INT, AQI_CT_FLOAT, AQI_CT_BOOL, AQI_CT_JSON };
+
+/* The map from a PostgreSQL type oid to enum aqi_coltype. */
+int aqi_coltype_of(unsigned long oid);
+
+struct aqi_column {
+	char *name;
+	size_t namelen;
+	char *qname;		/* quoted identifier (aqi_sql_ident) */
+	unsigned long oid;	/* its type, for an encoder that needs more
+				 * than type (a binary one) */
+	int type;		/* enum aqi_coltype */
+	int pk;			/* part of the primary key */
+	char *defval;		/* default, encoded as a field; NULL for SQL null */
+	size_t deflen;
+};
+
+/* The target table, as the statement builders see it. */
+struct aqi_table {
+	char *qtable;			/* "schema"."table" */
+	char *label;			/* table as the caller named it */
+	struct aqi_column *cols;
+	size_t ncols, npk;
+	char *collist;			/* "a", "b", "c" */
+};
+
+/* ---- COPY encoders (copy-text.c; a binary one can sit beside it) ---- */
+
+/*
+ * One COPY data format.  A row is row_begin, then field for each column in
+ * order, then row_end.  Every function appends to b and returns AQ_OK or
+ * AQ_ENOMEM; on failure b may hold part of the row (the caller truncates).
+ * field also returns AQ_EDATA for a value PostgreSQL cannot store (a NUL
+ * character anywhere in it), before writing anything.
+ */
+struct aqi_copy_enc {
+	const char *name;	/* "text": the COPY FORMAT option */
+	int (*row_begin)(struct aq_buf *b, size_t nfields);
+	/* field i (from 0) of a row, v as a value of column c; v NULL for
+	 * SQL null */
+	int (*field)(struct aq_buf *b, size_t i, const struct aqi_column *c,
+	    const struct aq_value *v);
+	/* field i, as bytes encoded already by field_text (a column
+	 * default); enc NULL for SQL null */
+	int (*field_raw)(struct aq_buf *b, size_t i, const char *enc, size_t len);
+	/* encode the server's text form of a value (a column default) into
+	 * *out, to be written later with field_raw */
+	int (*field_text)(struct aq_buf *out, const struct aqi_column *c, const char *s,
+	    size_t n);
+	int (*row_end)(struct aq_buf *b);
+	/* append to b the row [row, row + len), as written above, with one
+	 * more integer field ord at its end (staging's aq_ord column) */
+	int (*row_with_ord)(struct aq_buf *b, const char *row, size_t len, size_t ord);
+};
+
+extern const struct aqi_copy_enc aqi_copy_text;
+
+/* Append s[0..n) escaped as COPY text (backslash, newline, CR, tab). */
+int aqi_copy_text_escape(struct aq_buf *b, const char *s, size_t n);
+/* Does a JSON value hold a NUL character ("\u0000") in any string or key? */
+int aqi_value_has_nul(const struct aq_value *v);
+
+/* ---- statement text (load-sql.c) ---- */
+
+/* The staging table's name, in pg_temp. */
+#define AQI_STAGE "aq_stage"
+
+/*
+ * Every builder appends to q (the caller resets it) and returns AQ_OK, or
+ * the code of the first append that failed (AQ_ENOMEM), at once.
+ */
+
+/* name as a quoted identifier: "name", with '"' doubled. */
+int aqi_sql_ident(struct aq_buf *q, const char *name);
+/* "a", "b", "c": the columns' quoted names. */
+int aqi_sql_collist(struct aq_buf *q, const struct aqi_table *t);
+/* COPY into the target, or into staging with aq_ord, in format enc. */
+int aqi_sql_copy(struct aq_buf *q, const struct aqi_table *t, const struct aqi_copy_enc *enc);
+int aqi_sql_copy_stage(struct aq_buf *q, const struct aqi_table *t,
+    const struct aqi_copy_enc *enc);
+/* (Re)create the staging table for t. */
+int aqi_sql_stage(struct aq_buf *q, const struct aqi_table *t);
+/*
+ * The merge of staging rows with aq_ord in [a, b) into the target in mode
+ * (enum aq_load_mode); with dedup, one row per key (the first in insert
+ * mode, else the last).  Its one row: rows written, rows offered.
+ */
+int aqi_sql_merge(struct aq_buf *q, const struct aqi_table *t, int mode, size_t a, size_t b,
+    int dedup);
+/* Insert mode: delete from staging, returning their aq_ord, the rows whose
+ * key is stored already or earlier in staging. */
+int aqi_sql_present(struct aq_buf *q, const struct aqi_table *t);
+/* The count of $1 (a bigint[] literal) not in column qref of table qreftab
+ * (both quoted already). */
+int aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref);
+
+/* ---- the handle ---- */
+
+struct aqi_load_row {
+	size_t copy_off, copy_len;	/* its COPY data in l->copy */
+	size_t stage_off, stage_len;	/* the same with aq_ord, in l->stage */
+	size_t json_off, json_len;	/* its JSON in l->json */
+	long line;
+	size_t src;			/* index in l->srcs */
+	int64_t month;			/* of the partition key, or -1 */
+};
+
+/* The orphan rule, as the caller set it (aq_loader_set_orphans). */
+struct aqi_orphan_rule {
+	char *column, *reftable, *refcolumn;	/* NULL: no rule */
+};
+
+struct aq_loader {
+	struct pg_conn *conn;
+	struct aqi_errbuf err;
+	void (*reject)(void *, const char *, long, const char *, size_t, const char *);
+	void *reject_arg;
+	void (*notice)(void *, const char *);
+	void (*notice_kind)(void *, int, const char *);
+	void *notice_arg;
+	const struct aqi_copy_enc *enc;
+	struct aqi_orphan_rule orphans;
+
+	/* the target, from the catalog */
+	int mode, strict;
+	struct aqi_table t;
+	int partcol;			/* timestamptz partition key column, or -1 */
+	int orphancol;			/* the orphan rule's column, or -1 */
+	char *orphansql;		/* its count query */
+	int can_partition;		/* aq_ensure_partition() exists */
+
+	/* the batch */
+	struct aq_buf copy, json, ids;
+	struct aq_buf stage;		/* the rows for staging (load-recover.c);
+					 * copy stays as it was streamed */
+	size_t sent;			/* bytes of copy already sent */
+	struct aqi_load_row *rows;
+	size_t nrows, caprows;
+	char **srcs;
+	size_t nsrcs;
+	int in_copy;			/* a COPY is streaming */
+	int broken;			/* the streaming COPY failed: redo at flush */
+	uint64_t *keys;			/* hashes of the batch's keys (0: free) */
+	size_t capkeys, nkeys;
+	int dups;			/* the batch may repeat a key */
+	int stats;			/* track_counts is on */
+	int64_t *months;		/* months with a partition (this run) */
+	size_t nmonths, capmonths;
+	size_t nmonths_committed;	/* the rest were made in this batch */
+
+	/* per-row scratch */
+	const struct aq_value **slots;
+	size_t *keycache;		/* column of the i-th member last time */
+	size_t nkeycache;
+	char **unknown;			/* keys warned about */
+	size_t nunknown;
+	struct aq_buf tmp;
+
+	uint64_t counts[AQ_LOAD_NCOUNTERS];
+};
+
+/* What a batch's loading adds to the counters. */
+struct aqi_load_tally {
+	uint64_t ins, upd, uniq;
+};
+
+/* ---- shared by the loader's files (load.c) ---- */
+
+/* Fill the detail buffer; returns code. */
+int aqi_load_fail(struct aq_loader *l, int code, const char *fmt, ...) AQI_PRINTF(3, 4);
+/* libpq's message, trimmed to one line (a thread's static buffer). */
+const char *aqi_load_pqmsg(const char *m);
+/* The failure code for a bad result (cleared) or connection, said in the
+ * detail buffer as "what: message". */
+int aqi_load_dberr(struct aq_loader *l, struct pg_result *res, const char *what);
+/* Run a command that returns no rows. */
+int aqi_load_exec(struct aq_loader *l, const char *sql);
+/* A notice of kind (enum aq_loader_notice) to the caller's callback. */
+void aqi_load_notify(struct aq_loader *l, int kind, const char *msg);
+/* Make sure every month of the batch has its partition. */
+int aqi_load_partitions(struct aq_loader *l);
+/* Free what aq_loader_open() set up. */
+void aqi_load_free_target(struct aq_loader *l);
+
+/* ---- a refused batch (load-recover.c) ---- */
+
+/*
+ * Redo the batch in a fresh transaction through the staging table: every
+ * row COPYed, the refused ones rejected, the rest merged; adds to *t.
+ * AQ_OK (the caller commits), or a failure of the batch as a whole.
+ */
+int aqi_load_recover(struct aq_loader *l, struct aqi_load_tally *t);
+
+#endif /* AQ_LOAD_INT_H */

@@ -1,0 +1,169 @@
+/*
+ * load-sql.c: the text of the loader's statements.
+ *
+ * The merge of a batch from the staging table, per mode:
+ *   insert  rows whose key exists were deleted from staging first
+ *           (aqi_sql_present); the rest go in, ON CONFLICT DO NOTHING
+ *   upsert  ON CONFLICT (key) DO UPDATE, only where the values differ
+ *   ignore  ON CONFLICT DO NOTHING: the stored row stays
+ * Every append is checked where it happens: a builder returns the first
+ * failure (AQ_ENOMEM), leaving q with part of the statement.  No libpq
+ * here: the unit tests need no server.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "load-int.h"
+
+/* Return the first failing append's code. */
+#define TRY(expr)                                                       \
+	do {                                                            \
+		int try_rc_ = (expr);                                   \
+		if (try_rc_ != AQ_OK)                                   \
+			return try_rc_;                                 \
+	} while (0)
+
+#define STAGE "pg_temp." AQI_STAGE
+
+int
+aqi_sql_ident(struct aq_buf *q, const char *name)
+{
+	const char *p;
+
+	TRY(aqi_buf_add(q, "\"", 1));
+	/* as PQescapeIdentifier: '"' doubled; UTF-8 has no '"' inside a
+	 * multibyte character */
+	while ((p = strchr(name, '"')) != NULL) {
+		TRY(aqi_buf_add(q, name, (size_t)(p - name) + 1));
+		TRY(aqi_buf_add(q, "\"", 1));
+		name = p + 1;
+	}
+	TRY(aq_buf_puts(q, name));
+	return aqi_buf_add(q, "\"", 1);
+}
+
+int
+aqi_sql_collist(struct aq_buf *q, const struct aqi_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++)
+		TRY(aq_buf_printf(q, "%s%s", i ? ", " : "", t->cols[i].qname));
+	return AQ_OK;
+}
+
+/* " WITH (FORMAT x)" but for text, the default, which says nothing. */
+static int
+format_option(struct aq_buf *q, const struct aqi_copy_enc *enc)
+{
+	if (enc == NULL || strcmp(enc->name, "text") == 0)
+		return AQ_OK;
+	return aq_buf_printf(q, " WITH (FORMAT %s)", enc->name);
+}
+
+int
+aqi_sql_copy(struct aq_buf *q, const struct aqi_table *t, const struct aqi_copy_enc *enc)
+{
+	TRY(aq_buf_printf(q, "COPY %s (%s) FROM STDIN", t->qtable, t->collist));
+	return format_option(q, enc);
+}
+
+int
+aqi_sql_copy_stage(struct aq_buf *q, const struct aqi_table *t, const struct aqi_copy_enc *enc)
+{
+	TRY(aq_buf_printf(q, "COPY " STAGE " (%s, aq_ord) FROM STDIN", t->collist));
+	return format_option(q, enc);
+}
+
+int
+aqi_sql_stage(struct aq_buf *q, const struct aqi_table *t)
+{
+	/* the target's columns, NOT NULL and CHECK constraints included so
+	 * that COPY finds bad rows with their line, plus the row's place in
+	 * the batch */
+	return aq_buf_printf(q, "SET client_min_messages = warning; "
+	    "DROP TABLE IF EXISTS " STAGE "; RESET client_min_messages; "
+	    "CREATE TEMP TABLE " AQI_STAGE " (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
+	    "ON COMMIT DELETE ROWS; ALTER TABLE " AQI_STAGE " ADD COLUMN aq_ord integer",
+	    t->qtable);
+}
+
+/*
+ * The columns in or out of the key (pk 1 or 0), each as pre, name, post,
+ * name (when post is not NULL), joined by sep.
+ */
+static int
+columns(struct aq_buf *q, const struct aqi_table *t, int pk, const char *sep, const char *pre,
+    const char *post)
+{
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (t->cols[i].pk != pk)
+			continue;
+		TRY(aq_buf_printf(q, "%s%s%s", first ? "" : sep, pre, t->cols[i].qname));
+		if (post != NULL)
+			TRY(aq_buf_printf(q, "%s%s", post, t->cols[i].qname));
+		first = 0;
+	}
+	return AQ_OK;
+}
+
+int
+aqi_sql_merge(struct aq_buf *q, const struct aqi_table *t, int mode, size_t a, size_t b,
+    int dedup)
+{
+	if (t->npk == 0 || !dedup)
+		TRY(aq_buf_printf(q, "WITH s AS (SELECT * FROM " STAGE
+		    " WHERE aq_ord >= %zu AND aq_ord < %zu)", a, b));
+	else {
+		TRY(aq_buf_puts(q, "WITH s AS (SELECT DISTINCT ON ("));
+		TRY(columns(q, t, 1, ", ", "", NULL));
+		TRY(aq_buf_printf(q, ") * FROM " STAGE " WHERE aq_ord >= %zu AND aq_ord < %zu "
+		    "ORDER BY ", a, b));
+		TRY(columns(q, t, 1, ", ", "", NULL));
+		TRY(aq_buf_printf(q, ", aq_ord %s)", mode == AQ_LOAD_INSERT ? "ASC" : "DESC"));
+	}
+	TRY(aq_buf_printf(q, ", m AS (INSERT INTO %s AS t (%s) SELECT %s FROM s ",
+	    t->qtable, t->collist, t->collist));
+	if (t->npk == 0)
+		;	/* insert mode into a table without a key: every row goes in */
+	else if (mode == AQ_LOAD_UPSERT && t->npk < t->ncols) {
+		TRY(aq_buf_puts(q, "ON CONFLICT ("));
+		TRY(columns(q, t, 1, ", ", "", NULL));
+		TRY(aq_buf_puts(q, ") DO UPDATE SET "));
+		TRY(columns(q, t, 0, ", ", "", " = EXCLUDED."));
+		/* a row equal to the stored one is not rewritten (as text:
+		 * json has no equality operator) */
+		TRY(aq_buf_puts(q, " WHERE ("));
+		TRY(columns(q, t, 0, ", ", "t.", NULL));
+		TRY(aq_buf_puts(q, ")::text IS DISTINCT FROM ("));
+		TRY(columns(q, t, 0, ", ", "EXCLUDED.", NULL));
+		TRY(aq_buf_puts(q, ")::text "));
+	} else
+		TRY(aq_buf_puts(q, "ON CONFLICT DO NOTHING "));
+	return aq_buf_puts(q, "RETURNING 1) SELECT (SELECT count(*) FROM m), "
+	    "(SELECT count(*) FROM s)");
+}
+
+int
+aqi_sql_present(struct aq_buf *q, const struct aqi_table *t)
+{
+	/* out of staging, so that the merge cannot meet them again */
+	TRY(aq_buf_printf(q, "DELETE FROM " STAGE " s WHERE EXISTS "
+	    "(SELECT 1 FROM %s t WHERE ", t->qtable));
+	TRY(columns(q, t, 1, " AND ", "t.", " = s."));
+	TRY(aq_buf_puts(q, ") OR EXISTS (SELECT 1 FROM " STAGE " e WHERE e.aq_ord < s.aq_ord"));
+	TRY(columns(q, t, 1, "", " AND e.", " = s."));
+	return aq_buf_puts(q, ") RETURNING s.aq_ord");
+}
+
+int
+aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref)
+{
+	return aq_buf_printf(q, "SELECT count(*) FROM unnest($1::bigint[]) AS u(id) "
+	    "WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.%s = u.id)", qreftab, qref);
+}
