@@ -99,6 +99,7 @@ import sys
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree (read-only under distcheck)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeapi  # noqa: E402  (the world and its readings)
 
