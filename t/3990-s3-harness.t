@@ -262,6 +262,26 @@ check(len(ft) == len(orig) and sum(a != b for a, b in zip(ft, orig)) > 0
       len(ft), len(orig))
 EOF
 
+# --upload (PUT) and --out (a plain tree) give the same objects as --store
+lid=$(sed -n 's/.*locationid=\([0-9]*\)\/.*/\1/p' "$TMP/all.keys" | sort -u | sed -n 2p)
+check 's3seed --upload PUTs objects (patched, so that they change)' \
+	"$S3_PY" "$AQ_SRCDIR/t/s3seed.py" --locations 300 --ids "$lid" --big none --patch '*' \
+	--upload "$S3_URL/$S3_BUCKET" --out "$TMP/tree" --index "$TMP/up.index"
+s3_list "records/csv.gz/locationid=$lid/" >"$TMP/up.keys"
+py_checks "$TMP/up.index" "$TMP/tree" <<EOF
+$PRE
+up = [json.loads(l) for l in open(sys.argv[1])]
+st, b = listing(up[0]["key"].rsplit("/", 3)[0] + "/")
+r, ns = xml(b)
+listed = {c.findtext(ns + "Key"): c.findtext(ns + "ETag") for c in r.findall(ns + "Contents")}
+check(up and all(listed.get(o["key"]) == o["etag"] for o in up) and len(listed) == len(up),
+      "the uploaded objects are listed with their ETags", up[:1], listed)
+old = {o["key"]: o["etag"] for o in index}
+check(all(old[o["key"]] != o["etag"] for o in up), "and replaced the stored ones")
+check(all(open(os.path.join(sys.argv[2], o["key"]), "rb").read() == obj(o["key"])[2] for o in up),
+      "--out wrote the same bytes")
+EOF
+
 # --- the fault proxy ------------------------------------------------------------------
 s3fault_start
 check 'the proxy is running' kill -0 "$S3FAULT_PID"
