@@ -331,6 +331,13 @@ def raw_get(key, timeout=30):
     lines = head.decode("latin-1").split("\r\n")
     h = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
     return lines[0], h, body, end, first
+st, h, b = obj(keys[9], port=P)
+st2, h2, b2 = obj(keys[9], port=P, headers={"If-None-Match": h["etag"]})
+st3, h3, b3 = req("HEAD", "/%s/%s" % (BUCKET, keys[9]), port=P)
+check(st == 200 and b == obj(keys[9])[2] and h["etag"] == obj(keys[9])[1]["etag"], "GET through the proxy: the object, its ETag")
+check(st2 == 304 and b2 == b"" and st3 == 200 and h3["content-length"] == str(len(b)) and b3 == b"",
+      "If-None-Match (304) and HEAD pass through", (st2, h2), (st3, h3))
+req("GET", "/__s3fault/reset", port=P)
 k = keys[2]
 a = obj(k, port=P); b = obj(k, port=P); c = obj(k, port=P)
 check(a[0] == 503 and b[0] == 503 and b"<Code>SlowDown</Code>" in a[2] and a[1].get("content-type") == "application/xml",

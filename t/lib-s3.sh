@@ -56,6 +56,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 s3_start() {
 	[ -n "${S3RVER:-}" ] || skip_all "s3rver not found (build-aux/install-deps installs it; configure looks in var/node): no S3 server"
 	[ -x "$S3RVER" ] || skip_all "S3RVER=$S3RVER is not executable: no S3 server"
+	command -v node >/dev/null 2>&1 || skip_all "node not found (Debian: apt-get install nodejs): no S3 server"
 	s3_py
 	S3_DIR=$TMP/s3
 	mkdir -p "$S3_DIR"
