@@ -149,7 +149,7 @@ class Seeder:
         if self.d0 > self.d1:
             raise SystemExit("s3seed: --from after --to")
         self.big_d0 = self.d1 - dt.timedelta(days=a.big_days - 1)
-        first = min(self.d0, self.big_d0) - dt.timedelta(days=2)
+        first = (self.d0 if a.big == "none" else min(self.d0, self.big_d0)) - dt.timedelta(days=2)
         first_t = dt.datetime(first.year, first.month, first.day, tzinfo=dt.timezone.utc).timestamp()
         nowh = int(self.now0 // 3600 * 3600)
         # hours of history so that every sensor has readings from before the first day
