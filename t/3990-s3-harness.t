@@ -306,9 +306,11 @@ keys = open(sys.argv[2]).read().split()
 full = {}
 for k in keys[2:9]:
     full[k] = obj(k)[2]
-def raw_get(key, timeout=30):
-    """(status line, headers dict, body bytes, how it ended) over a bare socket."""
-    s = socket.create_connection(("127.0.0.1", P), timeout=timeout)
+def raw_get(key, quiet=None):
+    """(status line, headers dict, body bytes, how it ended, seconds to the first byte)
+    over a bare socket; with quiet, a silence of that many seconds once some of the
+    body has come ends it ("timeout")."""
+    s = socket.create_connection(("127.0.0.1", P), timeout=30)
     s.sendall(("GET /%s/%s HTTP/1.1\r\nHost: x\r\n\r\n" % (BUCKET, key)).encode())
     data, end = b"", "eof"
     t0, first = time.time(), None
@@ -322,6 +324,7 @@ def raw_get(key, timeout=30):
                 hd = data.split(b"\r\n\r\n", 1)
                 cl = [l for l in hd[0].split(b"\r\n") if l.lower().startswith(b"content-length:")]
                 if cl and len(hd[1]) >= int(cl[0].split(b":")[1]): end = "complete"; break
+                if quiet and hd[1]: s.settimeout(quiet)
     except ConnectionResetError:
         end = "reset"
     except socket.timeout:
@@ -366,7 +369,7 @@ check(end == "eof" and int(h["content-length"]) == len(full[keys[6]]) > len(body
 line, h, body, end, first = raw_get(keys[7])
 check(end == "complete" and body == full[keys[7]] and first >= 1.4, "stall:1.5~KEY: nothing for 1.5 s, then the object",
       end, first)
-line, h, body, end, first = raw_get(keys[8], timeout=0.7)
+line, h, body, end, first = raw_get(keys[8], quiet=0.7)
 check(end == "timeout" and 0 < len(body) < len(full[keys[8]]), "stallbody:1.5~KEY: half the body, then silence",
       end, len(body))
 n = 0
