@@ -262,6 +262,14 @@ check(len(ft) == len(orig) and sum(a != b for a, b in zip(ft, orig)) > 0
       len(ft), len(orig))
 EOF
 
+check 'the same object patched again, with --patch-delta 2' s3_seed --locations 300 --patch "$patched" \
+	--patch-delta 2 --only "$patched" --truth "$TMP/patched2.truth" --index "$TMP/patched2.index"
+e1=$(sed 's/.*"etag": "\([^,]*\)", .*/\1/' "$TMP/patched.index")
+e2=$(sed 's/.*"etag": "\([^,]*\)", .*/\1/' "$TMP/patched2.index")
+check 'has a third ETag' test -n "$e1" -a -n "$e2" -a "$e1" != "$e2"
+s3_list "$patched" >"$TMP/p2.keys"
+check_eq 'and is still one key' "$(cat "$TMP/p2.keys")" "$patched"
+
 # --upload (PUT) and --out (a plain tree) give the same objects as --store
 lid=$(sed -n 's/.*locationid=\([0-9]*\)\/.*/\1/p' "$TMP/all.keys" | sort -u | sed -n 2p)
 check 's3seed --upload PUTs objects (patched, so that they change)' \
