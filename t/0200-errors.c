@@ -49,6 +49,8 @@ main(void)
 	ok(1, "aq_limiter_free(NULL) returns");
 	aq_csv_free(NULL);
 	ok(1, "aq_csv_free(NULL) returns");
+	aq_archive_free(NULL);
+	ok(1, "aq_archive_free(NULL) returns");
 	aq_client_free(NULL);
 	ok(1, "aq_client_free(NULL) returns");
 
