@@ -33,8 +33,7 @@ usage(int status)
 		    "                          --sensors-from FILE --from TIME [--to TIME]\n"
 		    "       aq-fetch [options] get /v3/PATH [NAME=VALUE ...]\n"
 		    "       aq-fetch [options] archive --location ID,... | --locations-from FILE |\n"
-		    "                          --iso CC --from DATE [--to DATE] [--manifest FILE]\n"
-		    "                          [--shard K/N] [--archive-url URL]\n");
+		    "                          --iso CC  --from DATE [--to DATE] [--manifest FILE]\n");
 	if (status == 0)
 		fputs("Writes each OpenAQ v3 result as an NDJSON line, within the shared rate limit.\n"
 		      "The key comes from OPENAQ_API_KEY or --api-key-file, never from argv.\n"
@@ -42,16 +41,12 @@ usage(int status)
 		      "  --datetime-min TIME   latest: sensors with a value since TIME\n"
 		      "  --follow [--interval DURATION]  latest: poll (15m), write new readings\n"
 		      "  --base-url URL        default https://api.openaq.org/v3 ($OPENAQ_BASE_URL)\n"
-		      "  --api-key-file FILE   read the key from FILE\n"
-		      "  --limit N             page size (1000)\n"
+		      "  --api-key-file FILE   read the key from FILE;  --limit N   page size (1000)\n"
 		      "  --rate-minute N  --rate-hour N   request budgets (60, 2000)\n"
 		      "  -j, --jobs N          requests in flight (1)\n"
 		      "  --retries N  --timeout DURATION  per page (6, 60s)\n"
 		      "  --insecure            do not verify TLS certificates (test servers)\n"
-		      "  archive: the S3 archive, no key (but --iso lists locations through the API)\n"
-		      "  --manifest FILE       what was fetched: a rerun fetches only new or changed\n"
-		      "  --shard K/N           only locations whose id mod N is K\n"
-		      "  --archive-url URL     the bucket's root ($OPENAQ_ARCHIVE_URL); -j 16 by default\n"
+		      "  archive: no key; --archive-url URL ($OPENAQ_ARCHIVE_URL), --shard K/N, -j 16\n"
 		      "  -v, --verbose  -q, --quiet  -h, --help  -V, --version\n"
 		      "Exit: 0 ok, 64 usage, 65 bad input, 69 refused, 74 I/O, 75 try later,\n"
 		      "77 key refused.  See aq-fetch(1).\n", fp);
