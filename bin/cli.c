@@ -324,7 +324,7 @@ cli_reject_json(struct cli_rejects *rj, const char *file, long line, const char 
 		cli_warnx("%s:%ld: %s", file, line, reason);
 		return EX_DATAERR;
 	}
-	/* the head through yajl_gen (escaping), then the record verbatim */
+	/* the head through the writer (escaping), then the record verbatim */
 	if ((w = aq_writer_new(NULL)) == NULL)
 		cli_errx(EX_SOFTWARE, "out of memory");
 	aq_writer_begin_object(w);

@@ -707,8 +707,6 @@ backoff(struct aq_client *c, unsigned attempt)
 	return d / 2 + d / 2 * ((c->rng >> 8) & 0xffff) / 65535.0;
 }
 
-enum { GO_ON = 0 };
-
 /*
  * A transfer ended.  Returns AQ_OK to go on (the slot then waits, moves to
  * the next page, or is free), or the code that ends the run.
@@ -803,7 +801,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 	wait = backoff(c, s->attempts);
 	s->not_before = now + wait;
 	logf_(c, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
-	return GO_ON;
+	return AQ_OK;
 }
 
 int
