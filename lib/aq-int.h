@@ -33,6 +33,14 @@ int aqi_fail(struct aqi_errbuf *e, int code, const char *fmt, ...) AQI_PRINTF(3,
 int aqi_vfail(struct aqi_errbuf *e, int code, const char *fmt, va_list ap) AQI_PRINTF(3, 0);
 /* What every aq_*_set_errbuf() does: point e at buf and empty it. */
 void aqi_errbuf_set(struct aqi_errbuf *e, char *buf, size_t size);
+/* One formatted line (at most 1023 bytes) to a log callback, if any. */
+void aqi_logf(void (*fn)(void *, const char *), void *arg, const char *fmt, ...)
+    AQI_PRINTF(3, 4);
+/* Seconds on the monotonic clock. */
+double aqi_mono(void);
+/* The delay before retry n (1 the first): first * 2^(n-1), at most max,
+ * with jitter in its upper half ([d/2, d]); *rng is the caller's state. */
+double aqi_backoff(unsigned *rng, double first, double max, unsigned n);
 
 /*
  * Arena: bump allocation in chunks, released all at once.  Reset keeps the

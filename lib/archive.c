@@ -71,31 +71,6 @@ struct aq_archive {
 	unsigned rng;
 };
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-logf_(struct aq_archive *a, const char *fmt, ...) AQI_PRINTF(2, 3);
-
-static void
-logf_(struct aq_archive *a, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (a->log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	a->log(a->log_arg, line);
-}
 
 struct aq_archive *
 aq_archive_new(void)
@@ -682,19 +657,10 @@ setup(struct aq_archive *a, CURL *e, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 }
 
-/* The delay before attempt n (1 = the first retry): exponential, with
- * full jitter in its upper half. */
 static double
 backoff(struct aq_archive *a, unsigned n)
 {
-	double d = a->backoff;
-
-	while (n-- > 1 && d < a->backoff_max)
-		d *= 2;
-	if (d > a->backoff_max)
-		d = a->backoff_max;
-	a->rng = a->rng * 1103515245u + 12345u;
-	return d / 2 + d / 2 * ((a->rng >> 8) % 1000) / 1000.0;
+	return aqi_backoff(&a->rng, a->backoff, a->backoff_max, n);
 }
 
 /* What a finished transfer was: AQ_OK, or a code with *retry and why. */
@@ -765,10 +731,10 @@ get_retried(struct aq_archive *a, const char *url, struct xfer *x, const char *w
 			break;
 		a->counts[AQ_ARCHIVE_COUNT_RETRIES]++;
 		{
-			double d = backoff(a, attempt + 1), end = mono() + d;
+			double d = backoff(a, attempt + 1), end = aqi_mono() + d;
 
-			logf_(a, "%s: %s; again in %.1f s", what, why, d);
-			while (mono() < end) {
+			aqi_logf(a->log, a->log_arg, "%s: %s; again in %.1f s", what, why, d);
+			while (aqi_mono() < end) {
 				struct timespec ts = {0, 50000000};
 
 				if (a->cancel != NULL && a->cancel(a->cancel_arg) != 0)
@@ -944,13 +910,13 @@ finish(struct aq_archive *a, struct xfer *x, CURLcode cc)
 
 		a->counts[AQ_ARCHIVE_COUNT_RETRIES]++;
 		it->state = ST_WAIT;
-		it->not_before = mono() + d;
-		logf_(a, "%s: %s; again in %.1f s", it->key, it->why, d);
+		it->not_before = aqi_mono() + d;
+		aqi_logf(a->log, a->log_arg, "%s: %s; again in %.1f s", it->key, it->why, d);
 		return AQ_OK;
 	}
 	it->state = ST_FAILED;
 	a->counts[AQ_ARCHIVE_COUNT_FAILED]++;
-	logf_(a, "%s: %s%s", it->key, it->why, retry ? " (retries spent)" : "");
+	aqi_logf(a->log, a->log_arg, "%s: %s%s", it->key, it->why, retry ? " (retries spent)" : "");
 	return AQ_OK;
 }
 
@@ -972,7 +938,7 @@ aq_archive_run(struct aq_archive *a,
 		return aqi_fail(&a->err, AQ_ENOMEM, "out of memory");
 	curl_multi_setopt(a->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)a->jobs);
 	while (a->delivered < a->nitems) {
-		double now = mono(), wait = 1.0;
+		double now = aqi_mono(), wait = 1.0;
 		int running = 0;
 		CURLMsg *m;
 

@@ -84,15 +84,6 @@ struct aq_client {
 static int curl_users;
 
 static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
 wall(void)
 {
 	struct timespec ts;
@@ -144,7 +135,7 @@ aq_client_new(void)
 	c->backoff = 0.5;
 	c->backoff_max = 30;
 	c->rate_window = 60;
-	c->rng = (unsigned)(mono() * 1e6) ^ (unsigned)getpid() * 2654435761u;
+	c->rng = (unsigned)(aqi_mono() * 1e6) ^ (unsigned)getpid() * 2654435761u;
 	if (aq_client_set_base_url(c, "https://api.openaq.org/v3") != AQ_OK ||
 	    aq_client_set_user_agent(c, "libopenaq/" PACKAGE_VERSION) != AQ_OK) {
 		aq_client_free(c);
@@ -359,22 +350,6 @@ aq_client_count(const struct aq_client *c, int counter)
 	return c->counts[counter];
 }
 
-static void
-logf_(struct aq_client *c, const char *fmt, ...) AQI_PRINTF(2, 3);
-
-static void
-logf_(struct aq_client *c, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (c->log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	c->log(c->log_arg, line);
-}
 
 int
 aq_client_check_param(struct aq_client *c, const char *name)
@@ -642,7 +617,7 @@ start(struct aq_client *c, struct slot *s)
 	if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK)
 		return aqi_fail(&c->err, AQ_ENOMEM, "cannot start a transfer");
 	s->inflight = 1;
-	s->started = mono();
+	s->started = aqi_mono();
 	c->counts[AQ_CLIENT_REQUESTS]++;
 	if (s->attempts > 0 || s->rl_attempts > 0)
 		c->counts[AQ_CLIENT_RETRIES]++;
@@ -698,13 +673,7 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 static double
 backoff(struct aq_client *c, unsigned attempt)
 {
-	double d = c->backoff * pow(2, attempt > 30 ? 30 : attempt - 1);
-
-	if (d > c->backoff_max)
-		d = c->backoff_max;
-	/* jitter: somewhere in [d/2, d] */
-	c->rng = c->rng * 1103515245u + 12345u;
-	return d / 2 + d / 2 * ((c->rng >> 8) & 0xffff) / 65535.0;
+	return aqi_backoff(&c->rng, c->backoff, c->backoff_max, attempt);
 }
 
 /*
@@ -717,7 +686,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 {
 	struct aqi_http_response rs = {.result = res, .remaining = s->remaining, .reset = s->reset};
 	struct aqi_http_outcome o;
-	double now = mono(), ms = (now - s->started) * 1000;
+	double now = aqi_mono(), ms = (now - s->started) * 1000;
 	char text[512], why[600];
 	int code;
 	double wait = 0;
@@ -735,7 +704,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 	if (res != CURLE_OK) {
 		snprintf(why, sizeof why, "%s", o.reason != NULL ? o.reason :
 		    *s->cerr ? s->cerr : curl_easy_strerror(res));
-		logf_(c, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
+		aqi_logf(c->log, c->log_arg, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
 	} else if (o.page) {
 		struct page pg;
 		const struct aq_value *r;
@@ -744,7 +713,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		code = parse_page(c, s, &pg, why, sizeof why);
 		if (code == AQ_OK) {
 			n = aq_value_count(pg.results);
-			logf_(c, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
+			aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
 			for (r = aq_value_first(pg.results); r != NULL; r = aq_value_next(r)) {
 				c->counts[AQ_CLIENT_RECORDS]++;
 				if (fn(arg, w->tag, r) != 0) {
@@ -768,12 +737,12 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
 			return aqi_fail(&c->err, code, "out of memory");
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
+		aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
 		code = o.code;
 	} else {
 		aqi_http_error_text(s->body.data, s->body.len, text, sizeof text);
 		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
-		logf_(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
+		aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
 		if (o.wait > 0) {
 			double secs = o.wait;
 
@@ -784,11 +753,11 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			if (c->lim != NULL)
 				(void)aq_limiter_block(c->lim, wall(), secs);
 			s->not_before = now + secs;
-			logf_(c, "rate limited by the server: waiting %.0f s", secs);
+			aqi_logf(c->log, c->log_arg, "rate limited by the server: waiting %.0f s", secs);
 			return AQ_OK;
 		}
 		if (o.split && split(c, w)) {
-			logf_(c, "the server timed out: cutting the window in two");
+			aqi_logf(c->log, c->log_arg, "the server timed out: cutting the window in two");
 			s->not_before = 0;
 			return AQ_OK;
 		}
@@ -800,7 +769,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		    why, s->attempts);
 	wait = backoff(c, s->attempts);
 	s->not_before = now + wait;
-	logf_(c, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
+	aqi_logf(c->log, c->log_arg, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
 	return AQ_OK;
 }
 
@@ -848,7 +817,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 			break;
 		}
 		/* start what may start */
-		now = mono();
+		now = aqi_mono();
 		for (i = 0; i < c->nslots; i++) {
 			struct slot *s = &c->slots[i];
 			double wait;
@@ -876,7 +845,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 					timeout = wait;
 				if (last_why != why || wait > 5) {
 					c->counts[AQ_CLIENT_WAITS]++;
-					logf_(c, "rate limit: waiting %.1f s (%s budget)", wait, why);
+					aqi_logf(c->log, c->log_arg, "rate limit: waiting %.1f s (%s budget)", wait, why);
 				}
 				last_why = why;
 				continue;

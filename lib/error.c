@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include <math.h>
+#include <time.h>
+
 #include "aq-int.h"
 
 static const char *const messages[] = {
@@ -75,4 +78,38 @@ aqi_errbuf_set(struct aqi_errbuf *e, char *buf, size_t size)
 	e->size = size;
 	if (buf != NULL && size > 0)
 		buf[0] = '\0';
+}
+
+void
+aqi_logf(void (*fn)(void *, const char *), void *arg, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	fn(arg, line);
+}
+
+double
+aqi_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double
+aqi_backoff(unsigned *rng, double first, double max, unsigned n)
+{
+	double d = first * pow(2, n < 1 ? 0 : n > 31 ? 30 : n - 1);
+
+	if (d > max)
+		d = max;
+	*rng = *rng * 1103515245u + 12345u;
+	return d / 2 + d / 2 * ((*rng >> 8) & 0xffff) / 65535.0;
 }
