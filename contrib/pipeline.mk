@@ -117,12 +117,16 @@ $(HOURS_RAW): $(SENSORS)
 	@$(call tmp_then_rename,$(fetch) hours --sensors-from '$<' --from '$(H_FROM)' --to '$(TO)')
 
 # the archive: no key, no rate limit.  The manifest is updated only when the
-# output it describes was kept, so a failed fetch refetches all it lost.
+# output it describes was kept, so a failed fetch refetches all it lost; its
+# copy (which aq-fetch updates even for a failed run) never outlives the run.
+# The output is renamed first: should the manifest's rename fail, the output
+# goes too, and the next run fetches it again.
 $(ARCHIVE_RAW): $(LOCATIONS)
 	@cp '$(MANIFEST)' '$(MANIFEST).new' 2>/dev/null || rm -f '$(MANIFEST).new'; \
-	$(call tmp_then_rename,$(fetch) archive --locations-from '$<' --from '$(FROM)' \
-		--to '$(A_TO)' --manifest '$(MANIFEST).new') && \
-	mv -f '$(MANIFEST).new' '$(MANIFEST)' || { st=$$?; rm -f '$(MANIFEST).new'; exit $$st; }
+	if $(fetch) archive --locations-from '$<' --from '$(FROM)' --to '$(A_TO)' \
+		--manifest '$(MANIFEST).new' >'$@.tmp' && mv -f '$@.tmp' '$@'; then \
+		mv -f '$(MANIFEST).new' '$(MANIFEST)' || { rm -f '$(MANIFEST).new' '$@'; exit 1; }; \
+	else st=$$?; rm -f '$@.tmp' '$(MANIFEST).new'; exit $$st; fi
 
 # --- rows: no requests ---------------------------------------------------
 $(DATA)/country-rows-$(DAY).ndjson: $(COUNTRIES)
