@@ -7,7 +7,9 @@
 # the old days (raw) and the API's hours of the rest (hour), once each; the
 # API is never asked for an hour before ARCH_LAST; the next day's run
 # fetches no unchanged archive object; a failed archive fetch leaves no
-# half-made file, stamp or manifest, and a rerun completes it.
+# half-made file, stamp or manifest, and a rerun completes it; a failed
+# load leaves the manifest as it was, so the next day's run brings those
+# objects again.  Each run backfills FROM to its DAY (TO=DAY).
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-e2e.sh"
 need_api
@@ -36,7 +38,7 @@ s3fault_start
 export AQ_BACKOFF=0.05
 load_start
 api_start $world --hours "$hours" --rate 600
-plan 31
+plan 39
 
 data=$TMP/data
 manifest=$data/archive-LU.manifest
@@ -183,4 +185,33 @@ want arch1 arch2 arch3 -- 2026-11-24 "$DAY"
 rows_of aq >"$TMP/got3"; rows_of want >"$TMP/want3"
 check_same 'measurement: the archive rows to 2026-11-26 and every hour from 2026-11-24, once' \
 	"$TMP/got3" "$TMP/want3"
+check_eq 'no duplicate' "$(dups)" 0
+
+# --- a failed load: the next day's run must still bring those objects -------
+# The fetch succeeds and the database is away (a timer run under -k): the
+# manifest may not count those objects as done, or the next day's run, whose
+# targets have new names, would skip them and they would never be loaded.
+api_admin 'advance?hours=24' >/dev/null
+seed_days arch4 2026-11-27 '*-20261127.csv.gz' || { echo "Bail out! seeding 2026-11-27"; exit 1; }
+cp "$manifest" "$TMP/manifest3"
+sum=$(table_sum measurement)
+DAY=2026-12-01
+pmk -k dims backfill DB=dbname=no_such_db >"$TMP/noload.out" 2>&1
+check_eq 'with the database away, make fails' "$?" 2
+check_eq 'having fetched the new day' "$(cd "$data" && ls archive-LU-"$FROM"-2026-11-27.ndjson)" \
+	"archive-LU-$FROM-2026-11-27.ndjson"
+check_same 'but the manifest still says what was loaded' "$manifest" "$TMP/manifest3"
+check_eq 'and nothing was loaded' "$(table_sum measurement)" "$sum"
+api_admin 'advance?hours=24' >/dev/null
+seed_days arch5 2026-11-28 '*-20261128.csv.gz' || { echo "Bail out! seeding 2026-11-28"; exit 1; }
+s3fault_reset
+DAY=2026-12-02
+check 'the next day, with the database back' pmk dims backfill
+diag_file "$TMP/.err"
+cat "$TMP/arch4.index" "$TMP/arch5.index" >"$TMP/arch45.index"
+check_eq 'fetches the objects of both days' "$(s3_gets)" "$(keys_of "$TMP/arch45.index")"
+want arch1 arch2 arch3 arch4 arch5 -- 2026-11-24 "$DAY"
+rows_of aq >"$TMP/got5"; rows_of want >"$TMP/want5"
+check_same 'measurement: the archive rows to 2026-11-28 and every hour from 2026-11-24, once' \
+	"$TMP/got5" "$TMP/want5"
 check_eq 'no duplicate' "$(dups)" 0
