@@ -15,7 +15,8 @@
 # The backfill takes each day older than ARCHIVE_LAG days from the OpenAQ
 # archive on S3 (no key, no rate limit; $OPENAQ_ARCHIVE_URL names another
 # server), through one manifest in $(DATA), so that a later run fetches only
-# what is new or patched, and the newer days from the API's hours.
+# what is new or patched (the manifest moves on once the rows are loaded),
+# and the newer days from the API's hours.
 #
 # Targets: all (default), dims, latest, backfill, fetch, clean-tmp.
 # See openaq(7).
@@ -78,6 +79,8 @@ endif
 HOURS_RAW := $(DATA)/hours-$(ISO)-$(H_FROM)-$(TO).ndjson
 ARCHIVE_RAW := $(DATA)/archive-$(ISO)-$(FROM)-$(A_TO).ndjson
 MANIFEST := $(DATA)/archive-$(ISO).manifest
+# the manifest as it will be once ARCHIVE_RAW is loaded
+ARCHIVE_MANIFEST := $(DATA)/archive-$(ISO)-$(FROM)-$(A_TO).manifest
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -116,13 +119,19 @@ endif
 $(HOURS_RAW): $(SENSORS)
 	@$(call tmp_then_rename,$(fetch) hours --sensors-from '$<' --from '$(H_FROM)' --to '$(TO)')
 
-# the archive: no key, no rate limit.  The manifest is updated only when the
-# output it describes was kept, so a failed fetch refetches all it lost.
+# the archive: no key, no rate limit.  aq-fetch updates a copy of the
+# manifest, which is kept beside the output (ARCHIVE_MANIFEST) only when the
+# output is, and replaces the manifest only once the output is loaded: a
+# failed fetch leaves neither (a rerun refetches all it lost), and a failed
+# load leaves the manifest as it was, so that the next day's run, whose
+# targets have new names, fetches (and loads) those objects again.
 $(ARCHIVE_RAW): $(LOCATIONS)
-	@cp '$(MANIFEST)' '$(MANIFEST).new' 2>/dev/null || rm -f '$(MANIFEST).new'; \
-	$(call tmp_then_rename,$(fetch) archive --locations-from '$<' --from '$(FROM)' \
-		--to '$(A_TO)' --manifest '$(MANIFEST).new') && \
-	mv -f '$(MANIFEST).new' '$(MANIFEST)' || { st=$$?; rm -f '$(MANIFEST).new'; exit $$st; }
+	@cp '$(MANIFEST)' '$(ARCHIVE_MANIFEST).tmp' 2>/dev/null || rm -f '$(ARCHIVE_MANIFEST).tmp'; \
+	if $(fetch) archive --locations-from '$<' --from '$(FROM)' --to '$(A_TO)' \
+		--manifest '$(ARCHIVE_MANIFEST).tmp' >'$@.tmp' && \
+		{ [ ! -e '$(ARCHIVE_MANIFEST).tmp' ] || mv -f '$(ARCHIVE_MANIFEST).tmp' '$(ARCHIVE_MANIFEST)'; } && \
+		mv -f '$@.tmp' '$@'; then :; \
+	else st=$$?; rm -f '$@.tmp' '$(ARCHIVE_MANIFEST).tmp' '$(ARCHIVE_MANIFEST)'; exit $$st; fi
 
 # --- rows: no requests ---------------------------------------------------
 $(DATA)/country-rows-$(DAY).ndjson: $(COUNTRIES)
@@ -168,6 +177,7 @@ $(L)/hours-$(ISO)-$(H_FROM)-$(TO): $(DATA)/hours-rows-$(ISO)-$(H_FROM)-$(TO).ndj
 	@touch '$@'
 $(L)/archive-$(ISO)-$(FROM)-$(A_TO): $(DATA)/archive-rows-$(ISO)-$(FROM)-$(A_TO).ndjson $(L)/sensor-$(ISO)-$(DAY)
 	$(load) -t measurement --reject '$@.rejects' '$<'
+	@[ ! -e '$(ARCHIVE_MANIFEST)' ] || mv -f '$(ARCHIVE_MANIFEST)' '$(MANIFEST)'
 	@touch '$@'
 
 # leftovers of a killed make (a normal failure removes its own)
