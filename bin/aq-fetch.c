@@ -972,6 +972,10 @@ archive(struct opts *o, struct run *r)
 
 		(void)aq_archive_set_backoff(a, b, b * 8 > 30 ? b * 8 : 30);
 	}
+	if ((env = getenv("AQ_ARCHIVE_MAX_KEYS")) != NULL && *env &&
+	    aq_archive_set_max_keys(a, (unsigned)cli_uint("AQ_ARCHIVE_MAX_KEYS", env, 1, 1000)) !=
+	    AQ_OK)
+		cli_usage_error("%s", errbuf);
 	if (o->insecure)
 		cli_warnx("warning: --insecure: TLS certificates are not verified (test servers only)");
 	aq_archive_set_insecure(a, o->insecure);

@@ -55,7 +55,7 @@ struct aq_archive {
 	char *root;		/* the bucket's root URL, no trailing slash */
 	int path_style;		/* the root has a path: "?list-type" follows it */
 	char *ua;
-	unsigned jobs, retries;
+	unsigned jobs, retries, max_keys;
 	double backoff, backoff_max, connect_timeout, timeout, stall;
 	int insecure;
 	void (*log)(void *, const char *);
@@ -188,6 +188,15 @@ aq_archive_set_jobs(struct aq_archive *a, unsigned n)
 	if (a->xfers != NULL)
 		return aqi_fail(&a->err, AQ_EINVAL, "jobs: set before the first run");
 	a->jobs = n;
+	return AQ_OK;
+}
+
+int
+aq_archive_set_max_keys(struct aq_archive *a, unsigned n)
+{
+	if (n > 1000)
+		return aqi_fail(&a->err, AQ_EINVAL, "max-keys: %u is more than 1000", n);
+	a->max_keys = n;
 	return AQ_OK;
 }
 
@@ -767,6 +776,8 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 			    "/?list-type=2&prefix=");
 		if (rc == AQ_OK)
 			rc = encode(&url, prefix, "");
+		if (rc == AQ_OK && a->max_keys > 0)
+			rc = aq_buf_printf(&url, "&max-keys=%u", a->max_keys);
 		if (rc == AQ_OK && token.len > 0) {
 			rc = aq_buf_puts(&url, "&continuation-token=");
 			if (rc == AQ_OK)

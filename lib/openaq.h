@@ -345,6 +345,10 @@ int aq_archive_set_url(struct aq_archive *a, const char *url);
 const char *aq_archive_url(const struct aq_archive *a);
 /* Objects in flight, 1 to 64 (16); set before the first run. */
 int aq_archive_set_jobs(struct aq_archive *a, unsigned n);
+/* Keys per listing page asked for (max-keys, 1 to 1000); 0, the default,
+ * asks nothing and takes the server's 1000.  Pages are always followed by
+ * their continuation token, whatever their length. */
+int aq_archive_set_max_keys(struct aq_archive *a, unsigned n);
 /* Retries of a request (6), and the backoff before the first (0.5 s),
  * doubling up to max (30 s), with jitter. */
 int aq_archive_set_retries(struct aq_archive *a, unsigned n);

@@ -9,7 +9,7 @@
 . "$AQ_SRCDIR/t/lib-s3.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
 . "$AQ_SRCDIR/t/lib-pg.sh"
-plan 25
+plan 27
 
 s3_start
 s3_seed --locations 300 || { echo "Bail out! the bucket could not be seeded"; exit 1; }
@@ -52,6 +52,14 @@ ok 'no request carries the API key or any credential' "$n" = 0
 n=$("$S3_PY" -c 'import json,sys
 print(sum(1 for r in json.load(open(sys.argv[1])) if "list-type=2" in r["query"]))' "$TMP/req.json")
 ok "objects are found by listing ($n listings), not by guessing keys day by day" "$n" -lt "$nobj"
+
+# --- listings of many pages, by continuation token ----------------------------
+s3fault_reset
+AQ_ARCHIVE_MAX_KEYS=50 aq-fetch -q archive --location "$locs" --from "$from" --to "$to" >"$TMP/paged"
+check_same 'listing pages of 50 keys give the same rows' "$TMP/paged" "$S3_TRUTH"
+n=$(s3fault_requests | "$S3_PY" -c 'import json,sys
+print(sum(1 for r in json.load(sys.stdin) if "continuation-token=" in r["query"]))')
+ok "the next pages were asked for by continuation token ($n)" "$n" -gt 5
 
 # --- a rerun with the manifest fetches nothing --------------------------------
 s3fault_reset
