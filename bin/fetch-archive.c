@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "fetch-archive.h"
+#include "field.h"
 
 #define DAY_US INT64_C(86400000000)
 
@@ -227,42 +228,6 @@ is_int_text(const char *s, size_t n)
 	return !(s[0] == '0' && n > 1) && !(s[0] == '-' && (s[1] == '0' || n == 1));
 }
 
-/* The JSON number grammar (RFC 8259), so that the text can be written as
- * it is. */
-static int
-is_json_num(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		if (++i >= n || s[i] < '0' || s[i] > '9')
-			return 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	}
-	return i == n;
-}
-
 static int
 write_field(struct aq_writer *w, int kind, const char *f, size_t n)
 {
@@ -270,7 +235,7 @@ write_field(struct aq_writer *w, int kind, const char *f, size_t n)
 		return aq_writer_null(w);
 	/* quoting is CSV syntax, not type: a number stays a number; text
 	 * that is not one stays a string, for aq-norm to judge */
-	if ((kind == 1 && is_int_text(f, n)) || (kind == 2 && is_json_num(f, n)))
+	if ((kind == 1 && is_int_text(f, n)) || (kind == 2 && is_json_number(f, n)))
 		return aq_writer_number_text(w, f, n);
 	return aq_writer_string(w, f, n);
 }
