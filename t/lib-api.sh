@@ -71,12 +71,7 @@ api_requests() { api_stat requests; }
 # requests_at_least N: the fake has had N requests or more (for wait_for)
 requests_at_least() { [ "$(api_requests)" -ge "$1" ]; }
 
-api_stop() {
-	[ -n "${API_PID:-}" ] || return 0
-	kill "$API_PID" 2>/dev/null
-	wait "$API_PID" 2>/dev/null
-	API_PID=
-}
+api_stop() { stop_bg "${API_PID:-}"; API_PID=; }
 
 # api_json PATH PYEXPR: evaluate PYEXPR on the parsed JSON j of __fake/PATH (or of
 # a /v3 path, fetched with the key when PATH starts with /v3); print str() of it,

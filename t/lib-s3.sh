@@ -89,12 +89,7 @@ s3_start() {
 	export S3_URL S3_PORT S3_BUCKET S3_DIR OPENAQ_ARCHIVE_URL
 }
 
-s3_stop() {
-	[ -n "${S3_PID:-}" ] || return 0
-	kill "$S3_PID" 2>/dev/null
-	wait "$S3_PID" 2>/dev/null
-	S3_PID=
-}
+s3_stop() { stop_bg "${S3_PID:-}"; S3_PID=; }
 
 # s3_seed [s3seed.py options]: the objects, straight into the running s3rver's
 # store, the truth in $S3_TRUTH and the index in $S3_INDEX (unless the options
@@ -175,12 +170,7 @@ s3fault_start() {
 	export S3FAULT_URL S3FAULT_PORT OPENAQ_ARCHIVE_URL
 }
 
-s3fault_stop() {
-	[ -n "${S3FAULT_PID:-}" ] || return 0
-	kill "$S3FAULT_PID" 2>/dev/null
-	wait "$S3FAULT_PID" 2>/dev/null
-	S3FAULT_PID=
-}
+s3fault_stop() { stop_bg "${S3FAULT_PID:-}"; S3FAULT_PID=; }
 
 # s3fault_admin CMD: the JSON answer of $S3FAULT_URL/__s3fault/CMD
 s3fault_admin() {

@@ -166,6 +166,14 @@ wait_for() {
 # lines_at_least FILE N: FILE exists and holds N lines or more (for wait_for)
 lines_at_least() { [ -f "$1" ] && [ "$(grep -c '' "$1")" -ge "$2" ]; }
 
+# stop_bg PID: end a server the test started in the background, and reap it
+stop_bg() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 diag_file() { [ -s "$1" ] && head -20 "$1" | sed 's/^/#   /'; return 0; }
 
 # need PROG...: skip the whole file, saying why, when a program is missing
