@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "fetch-archive.h"
+#include "idset.h"
 #include "sensors.h"
 
 static void CLI_DEAD
@@ -59,56 +60,30 @@ struct ctx {
 	int64_t id;
 };
 
-/* A set of int64 (sensor ids) with a value each (the last time seen). */
+/* Ids with an int64 each (the last time a sensor was seen), on idset.c's
+ * idmap; keys[] and vals[] are by the map's dense index. */
 struct map {
+	struct idmap ids;
 	int64_t *keys, *vals;
-	size_t cap, n;
+	size_t cap;
 };
-
-static size_t
-map_slot(const struct map *m, int64_t k)
-{
-	uint64_t h = (uint64_t)k * UINT64_C(0x9E3779B97F4A7C15);
-	size_t i = (size_t)(h >> 20) & (m->cap - 1);
-
-	while (m->keys[i] != 0 && m->keys[i] != k)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
 
 /* The value slot of k (0 when new; keys are ids >= 1). */
 static int64_t *
 map_get(struct map *m, int64_t k, int *isnew)
 {
-	size_t i;
+	size_t i = idmap_put(&m->ids, k, isnew);
 
-	if (m->n * 2 >= m->cap) {
-		struct map bigger = {0};
-		size_t j;
-
-		bigger.cap = m->cap ? m->cap * 2 : 1024;
-		bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
-		bigger.vals = calloc(bigger.cap, sizeof *bigger.vals);
-		if (bigger.keys == NULL || bigger.vals == NULL)
+	if (i >= m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 1024;
+		m->keys = realloc(m->keys, m->cap * sizeof *m->keys);
+		m->vals = realloc(m->vals, m->cap * sizeof *m->vals);
+		if (m->keys == NULL || m->vals == NULL)
 			cli_errx(EX_OSERR, "out of memory");
-		for (j = 0; j < m->cap; j++)
-			if (m->keys[j] != 0) {
-				size_t s = map_slot(&bigger, m->keys[j]);
-
-				bigger.keys[s] = m->keys[j];
-				bigger.vals[s] = m->vals[j];
-			}
-		bigger.n = m->n;
-		free(m->keys);
-		free(m->vals);
-		*m = bigger;
 	}
-	i = map_slot(m, k);
-	*isnew = m->keys[i] == 0;
 	if (*isnew) {
 		m->keys[i] = k;
 		m->vals[i] = 0;
-		m->n++;
 	}
 	return &m->vals[i];
 }
@@ -116,6 +91,7 @@ map_get(struct map *m, int64_t k, int *isnew)
 static void
 map_free(struct map *m)
 {
+	idmap_free(&m->ids);
 	free(m->keys);
 	free(m->vals);
 	memset(m, 0, sizeof *m);
@@ -406,10 +382,9 @@ queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const cha
 			free((char *)params[0]);
 			return rc;
 		}
-		ids = cli_xmalloc((m.n + 1) * sizeof *ids);
-		for (i = 0; i < m.cap; i++)
-			if (m.keys[i] != 0)
-				ids[n++] = m.keys[i];
+		ids = cli_xmalloc((m.ids.n + 1) * sizeof *ids);
+		for (i = 0; i < m.ids.n; i++)
+			ids[n++] = m.keys[i];
 		map_free(&m);
 		/* in id order, so that runs compare */
 		for (i = 1; i < n; i++) {
@@ -948,10 +923,9 @@ archive(struct opts *o, struct run *r)
 		if ((rc = aq_client_run(c, on_record, r)) != AQ_OK)
 			fail(rc, errbuf);
 		r->collect = NULL;
-		ids = cli_xmalloc((m.n + 1) * sizeof *ids);
-		for (i = 0, n = 0; i < m.cap; i++)
-			if (m.keys[i] != 0)
-				ids[n++] = m.keys[i];
+		ids = cli_xmalloc((m.ids.n + 1) * sizeof *ids);
+		for (i = 0, n = 0; i < m.ids.n; i++)
+			ids[n++] = m.keys[i];
 		map_free(&m);
 		aq_client_free(c);
 	}

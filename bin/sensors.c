@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "field.h"
+#include "idset.h"
 #include "row.h"
 #include "sensors.h"
 
@@ -17,9 +18,10 @@ struct param {
 };
 
 struct sensors {
-	struct sensor_info *slots;	/* open addressing on id; id 0 = empty */
-	size_t cap, n;
-	int64_t *order;			/* the ids, in the order first seen */
+	struct idmap ids;		/* id -> index into info */
+	struct sensor_info *info;	/* in the order first seen */
+	int64_t *order;			/* the ids, in the same order */
+	size_t cap;
 	struct param *params;
 	size_t nparams;
 	char **strs;			/* interned strings: few distinct ones */
@@ -46,7 +48,8 @@ sensors_free(struct sensors *s)
 	for (i = 0; i < s->nstrs; i++)
 		free(s->strs[i]);
 	free(s->strs);
-	free(s->slots);
+	idmap_free(&s->ids);
+	free(s->info);
 	free(s->order);
 	free(s->params);
 	free(s);
@@ -77,67 +80,53 @@ intern(struct sensors *s, const char *p, size_t len)
 	return c;
 }
 
-static size_t
-slot_of(const struct sensor_info *slots, size_t cap, int64_t id)
-{
-	size_t i = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
-
-	while (slots[i].id != 0 && slots[i].id != id)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
 static struct sensor_info *
 slot(struct sensors *s, int64_t id)
 {
-	struct sensor_info *e;
-	size_t i;
+	int isnew;
+	size_t i = idmap_put(&s->ids, id, &isnew);
 
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct sensor_info *n = calloc(cap, sizeof *n);
-		int64_t *order = realloc(s->order, cap / 2 * sizeof *order);
+	if (i >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 512;
+		struct sensor_info *n = realloc(s->info, cap * sizeof *n);
+		int64_t *order = realloc(s->order, cap * sizeof *order);
 
+		if (n != NULL)
+			s->info = n;
+		if (order != NULL)
+			s->order = order;
 		if (n == NULL || order == NULL)
 			rows_nomem();
-		s->order = order;
-		for (i = 0; i < s->cap; i++)
-			if (s->slots[i].id != 0)
-				n[slot_of(n, cap, s->slots[i].id)] = s->slots[i];
-		free(s->slots);
-		s->slots = n;
 		s->cap = cap;
 	}
-	e = &s->slots[slot_of(s->slots, s->cap, id)];
-	if (e->id == 0) {
-		memset(e, 0, sizeof *e);
-		e->id = id;
-		s->order[s->n++] = id;
+	if (isnew) {
+		memset(&s->info[i], 0, sizeof s->info[i]);
+		s->info[i].id = id;
+		s->order[i] = id;
 	}
-	return e;
+	return &s->info[i];
 }
 
 const struct sensor_info *
 sensors_find(const struct sensors *s, int64_t id)
 {
-	const struct sensor_info *e;
+	size_t i;
 
-	if (s == NULL || s->cap == 0)
+	if (s == NULL || (i = idmap_get(&s->ids, id)) == IDMAP_NONE)
 		return NULL;
-	e = &s->slots[slot_of(s->slots, s->cap, id)];
-	return e->id == id ? e : NULL;
+	return &s->info[i];
 }
 
 size_t
 sensors_count(const struct sensors *s)
 {
-	return s ? s->n : 0;
+	return s ? s->ids.n : 0;
 }
 
 const int64_t *
 sensors_ids(const struct sensors *s, size_t *n)
 {
-	*n = s->n;
+	*n = s->ids.n;
 	return s->order;
 }
 
@@ -311,8 +300,8 @@ sensors_done(struct sensors *s)
 	if (s->nparams == 0)
 		return;
 	qsort(s->params, s->nparams, sizeof *s->params, by_id);
-	for (j = 0; j < s->cap; j++) {
-		struct sensor_info *e = &s->slots[j];
+	for (j = 0; j < s->ids.n; j++) {
+		struct sensor_info *e = &s->info[j];
 
 		key.id = e->parameter_id;
 		if (e->id == 0 || e->parameter_id == 0 ||
