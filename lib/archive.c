@@ -950,7 +950,7 @@ aq_archive_run(struct aq_archive *a,
 	curl_multi_setopt(a->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)a->jobs);
 	while (a->delivered < a->nitems) {
 		double now = aqi_mono(), wait = 1.0;
-		int running = 0;
+		int running = 0, ended;
 		CURLMsg *m;
 
 		if (a->cancel != NULL && a->cancel(a->cancel_arg) != 0) {
@@ -1013,6 +1013,7 @@ aq_archive_run(struct aq_archive *a,
 		if (inflight > 0)
 			wait = wait > 0.2 ? 0.2 : wait;
 		curl_multi_perform(a->multi, &running);
+		ended = 0;
 		while ((m = curl_multi_info_read(a->multi, &running)) != NULL) {
 			struct xfer *x;
 
@@ -1020,13 +1021,16 @@ aq_archive_run(struct aq_archive *a,
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			inflight--;
+			ended++;
 			if ((rc = finish(a, x, m->data.result)) != AQ_OK) {
 				if (rc == AQ_ECANCELED)
 					rc = aqi_fail(&a->err, rc, "stopped");
 				goto out;
 			}
 		}
-		if (inflight > 0 || wait > 0)
+		/* a transfer ended: hand it over and start the next at once,
+		 * not after the poll's timeout */
+		if (ended == 0 && (inflight > 0 || wait > 0))
 			curl_multi_poll(a->multi, NULL, 0, (int)(wait * 1000) + 1, NULL);
 	}
 out:

@@ -20,7 +20,7 @@ to=$("$S3_PY" -c 'import json,sys; print(max(json.loads(l)["day"] for l in open(
 # the second object's key, and a text that names it alone
 key2=$(sed -n 2p "$S3_INDEX" | "$S3_PY" -c 'import json,sys; print(json.loads(sys.stdin.read())["key"])')
 name2=${key2##*/}
-fetch() { aq-fetch -j 4 --timeout 3 archive --location "$locs" --from "$from" --to "$to" "$@"; }
+fetch() { aq-fetch -v -j 4 --timeout 3 archive --location "$locs" --from "$from" --to "$to" "$@"; }
 
 # a fault on the second object (or its listing), then the same output
 for f in slowdown internal reset truncate short stall:20 stallbody:20; do
@@ -30,9 +30,10 @@ for f in slowdown internal reset truncate short stall:20 stallbody:20; do
 	check "$f: exits 0" fetch
 	check_same "$f: the output equals the fault-free output" "$TMP/.out" "$S3_TRUTH"
 done
-n=$(s3fault_requests | "$S3_PY" -c 'import json,sys
-print(sum(1 for r in json.load(sys.stdin) if r["path"].endswith(sys.argv[1])))' "$name2")
-ok "the stalled object was asked for again ($n requests)" "$n" -ge 2
+# (the proxy logs a request once answered, and the stalled one is still
+# stalling: aq-fetch's own log says it gave up on it and asked again)
+check_grep 'the stalled object was given up on and asked for again' \
+	"$name2: .*(timed out|too slow).*; again in" "$TMP/.err"
 
 # a listing that fails once: retried
 s3fault_clear
