@@ -936,7 +936,7 @@ aq_archive_run(struct aq_archive *a,
     int (*fn)(void *arg, const struct aq_archive_object *o, const char *data, size_t len),
     void *arg)
 {
-	size_t next = 0, i, failed = 0;
+	size_t i, failed = 0;
 	unsigned j, inflight = 0;
 	int rc = AQ_OK, first_code = AQ_OK;
 	char *first_key = NULL, *first_why = NULL;
@@ -1008,7 +1008,6 @@ aq_archive_run(struct aq_archive *a,
 				goto out;
 			}
 			inflight++;
-			next = i + 1 > next ? i + 1 : next;
 		}
 		if (inflight > 0)
 			wait = wait > 0.2 ? 0.2 : wait;
@@ -1044,6 +1043,5 @@ out:
 		rc = aqi_fail(&a->err, first_code, "%zu object%s could not be fetched; the first: "
 		    "%s: %s", failed, failed == 1 ? "" : "s", first_key, first_why);
 	free_items(a);
-	(void)next;
 	return rc;
 }
