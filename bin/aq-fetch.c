@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -248,16 +249,59 @@ read_key_file(const char *path)
 	return k;
 }
 
+/* The host is 127.0.0.0/8 written as four decimal octets, n bytes. */
+static int
+loopback_v4(const char *h, size_t n)
+{
+	size_t i = 0;
+	int part, digits, value;
+
+	for (part = 0; part < 4; part++) {
+		if (part > 0 && (i == n || h[i++] != '.'))
+			return 0;
+		for (digits = value = 0; i < n && h[i] >= '0' && h[i] <= '9' && digits < 3; i++) {
+			value = value * 10 + (h[i] - '0');
+			digits++;
+		}
+		if (digits == 0 || value > 255 || (part == 0 && value != 127))
+			return 0;
+	}
+	return i == n;
+}
+
+/*
+ * Whether a URL's host is loopback: localhost, 127.0.0.0/8 or [::1],
+ * exactly, with any port and path (http://localhost.example.com and
+ * http://localhost@example.com are not).
+ */
 static int
 loopback(const char *url)
 {
-	const char *h = strstr(url, "://");
+	const char *h = strstr(url, "://"), *end, *at, *p;
+	size_t n;
 
 	if (h == NULL)
 		return 0;
 	h += 3;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
-	    strncmp(h, "[::1]", 5) == 0;
+	end = h + strcspn(h, "/?#");
+	for (at = NULL, p = h; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		h = at + 1;
+	if (*h == '[')
+		n = (p = memchr(h, ']', (size_t)(end - h))) != NULL ? (size_t)(p - h) + 1 : 0;
+	else
+		n = (p = memchr(h, ':', (size_t)(end - h))) != NULL ? (size_t)(p - h) :
+		    (size_t)(end - h);
+	if (n == 0)
+		return 0;
+	/* what follows the host: nothing, or a port */
+	for (p = h + n; p < end; p++)
+		if (!(p == h + n ? *p == ':' : *p >= '0' && *p <= '9'))
+			return 0;
+	return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+	    (n == 5 && memcmp(h, "[::1]", 5) == 0) || loopback_v4(h, n);
 }
 
 /* ---- time windows ---- */
