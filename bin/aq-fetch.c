@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -225,16 +229,34 @@ parse_time(const char *opt, const char *s)
 	return t.usec;
 }
 
-/* Read the key: the first line of path, trailing white space removed. */
+/* The key stays in memory for the whole run: no core file is to hold it. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = {0, 0};
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_DUMPABLE)
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+/* Read the key: the first line of path, trailing white space removed;
+ * warn if others may read or write the file. */
 static char *
 read_key_file(const char *path)
 {
 	char buf[1024], *k;
 	size_t n;
+	struct stat st;
 	FILE *fp = fopen(path, "r");
 
 	if (fp == NULL)
 		cli_err(EX_NOINPUT, "%s", path);
+	/* as ssh does for its keys: others should not read or change it */
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077) != 0)
+		cli_warnx("warning: %s is %s by others: chmod 600 %s", path,
+		    st.st_mode & 044 ? "readable" : "writable", path);
 	if (fgets(buf, sizeof buf, fp) == NULL)
 		buf[0] = '\0';
 	fclose(fp);
@@ -766,6 +788,10 @@ new_client(const struct opts *o, struct run *r, char *errbuf, size_t size)
 	else
 		cli_errx(EX_NOPERM, "no API key: set OPENAQ_API_KEY or use --api-key-file "
 				    "(register at https://explore.openaq.org/register)");
+	/* no child is to inherit it, and /proc/PID/environ is to show no key */
+	if ((env = getenv("OPENAQ_API_KEY")) != NULL)
+		memset((char *)env, 0, strlen(env));
+	unsetenv("OPENAQ_API_KEY");
 	if (base == NULL && (env = getenv("OPENAQ_BASE_URL")) != NULL && *env)
 		base = env;
 
@@ -1064,6 +1090,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	cli_init("aq-fetch");
+	no_core_dumps();
 	memset(&o, 0, sizeof o);
 	memset(&r, 0, sizeof r);
 	o.limit = 1000;
