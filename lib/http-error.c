@@ -244,7 +244,7 @@ aqi_http_redact(char *buf, size_t len, size_t size, const char *key, int cut)
 		rest = len - i - m;
 		if (i + r + rest > size - 1) {
 			rest = size - 1 - i - r;
-			cut = 1;	/* what now ends the text may be a start of the key */
+			cut = 1; /* what now ends the text may be a start of the key */
 		}
 		memmove(buf + i + r, buf + i + m, rest);
 		memcpy(buf + i, mark, r);

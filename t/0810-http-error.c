@@ -114,8 +114,8 @@ main(void)
 	    "not JSON: UTF-8 kept, invalid bytes as \\xHH");
 
 	/* JSON strings: control characters as visible escapes */
-	is_str(text("{\"detail\":\"line1\\nline2\\ttab\\u0001\"}"),
-	    "line1\\nline2\\ttab\\x01", "JSON escapes of control characters become visible");
+	is_str(text("{\"detail\":\"line1\\nline2\\ttab\\u0001\"}"), "line1\\nline2\\ttab\\x01",
+	    "JSON escapes of control characters become visible");
 	is_str(text("{\"detail\":\"\\u001b[2J\\u001b]0;owned\\u0007x\"}"),
 	    "\\x1b[2J\\x1b]0;owned\\x07x", "ESC sequences cannot reach a terminal");
 	is_str(text("{\"detail\":\"bad\\r\\naq-fetch: forged\"}"), "bad\\r\\naq-fetch: forged",
