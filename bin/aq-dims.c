@@ -490,7 +490,7 @@ sensor_parameter(const struct aq_value *v, int64_t arg)
 }
 
 /* A nested {id, name...} object, such as a location's owner: nothing when
- * it is null or its id is null. */
+ * it is null or its id is null; a reject when it is not an object. */
 static const char *
 one(const struct aq_value *rec, const char *member_name, const struct map *m)
 {
@@ -498,10 +498,13 @@ one(const struct aq_value *rec, const char *member_name, const struct map *m)
 	const char *reason;
 	char t[256];
 
-	if (aq_value_is_null(v) || aq_value_is_null(aq_value_get(v, "id")))
+	if (aq_value_is_null(v))
 		return NULL;
+	/* before the id: a string has no "id" member, and is no object either */
 	if (aq_value_type(v) != AQ_OBJECT)
 		return why("%s is not an object", member_name);
+	if (aq_value_is_null(aq_value_get(v, "id")))
+		return NULL;
 	if ((reason = build(m, v, 0)) != NULL) {
 		snprintf(t, sizeof t, "%s", reason);
 		return why("%s: %s", member_name, t);

@@ -12,7 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -224,16 +229,34 @@ parse_time(const char *opt, const char *s)
 	return t.usec;
 }
 
-/* Read the key: the first line of path, trailing white space removed. */
+/* The key stays in memory for the whole run: no core file is to hold it. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = {0, 0};
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#if defined(HAVE_SYS_PRCTL_H) && defined(PR_SET_DUMPABLE)
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
+/* Read the key: the first line of path, trailing white space removed;
+ * warn if others may read or write the file. */
 static char *
 read_key_file(const char *path)
 {
 	char buf[1024], *k;
 	size_t n;
+	struct stat st;
 	FILE *fp = fopen(path, "r");
 
 	if (fp == NULL)
 		cli_err(EX_NOINPUT, "%s", path);
+	/* as ssh does for its keys: others should not read or change it */
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & 077) != 0)
+		cli_warnx("warning: %s is %s by others: chmod 600 %s", path,
+		    st.st_mode & 044 ? "readable" : "writable", path);
 	if (fgets(buf, sizeof buf, fp) == NULL)
 		buf[0] = '\0';
 	fclose(fp);
@@ -248,16 +271,59 @@ read_key_file(const char *path)
 	return k;
 }
 
+/* The host is 127.0.0.0/8 written as four decimal octets, n bytes. */
+static int
+loopback_v4(const char *h, size_t n)
+{
+	size_t i = 0;
+	int part, digits, value;
+
+	for (part = 0; part < 4; part++) {
+		if (part > 0 && (i == n || h[i++] != '.'))
+			return 0;
+		for (digits = value = 0; i < n && h[i] >= '0' && h[i] <= '9' && digits < 3; i++) {
+			value = value * 10 + (h[i] - '0');
+			digits++;
+		}
+		if (digits == 0 || value > 255 || (part == 0 && value != 127))
+			return 0;
+	}
+	return i == n;
+}
+
+/*
+ * Whether a URL's host is loopback: localhost, 127.0.0.0/8 or [::1],
+ * exactly, with any port and path (http://localhost.example.com and
+ * http://localhost@example.com are not).
+ */
 static int
 loopback(const char *url)
 {
-	const char *h = strstr(url, "://");
+	const char *h = strstr(url, "://"), *end, *at, *p;
+	size_t n;
 
 	if (h == NULL)
 		return 0;
 	h += 3;
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 ||
-	    strncmp(h, "[::1]", 5) == 0;
+	end = h + strcspn(h, "/?#");
+	for (at = NULL, p = h; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		h = at + 1;
+	if (*h == '[')
+		n = (p = memchr(h, ']', (size_t)(end - h))) != NULL ? (size_t)(p - h) + 1 : 0;
+	else
+		n = (p = memchr(h, ':', (size_t)(end - h))) != NULL ? (size_t)(p - h) :
+		    (size_t)(end - h);
+	if (n == 0)
+		return 0;
+	/* what follows the host: nothing, or a port */
+	for (p = h + n; p < end; p++)
+		if (!(p == h + n ? *p == ':' : *p >= '0' && *p <= '9'))
+			return 0;
+	return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+	    (n == 5 && memcmp(h, "[::1]", 5) == 0) || loopback_v4(h, n);
 }
 
 /* ---- time windows ---- */
@@ -722,6 +788,10 @@ new_client(const struct opts *o, struct run *r, char *errbuf, size_t size)
 	else
 		cli_errx(EX_NOPERM, "no API key: set OPENAQ_API_KEY or use --api-key-file "
 				    "(register at https://explore.openaq.org/register)");
+	/* no child is to inherit it, and /proc/PID/environ is to show no key */
+	if ((env = getenv("OPENAQ_API_KEY")) != NULL)
+		memset((char *)env, 0, strlen(env));
+	unsetenv("OPENAQ_API_KEY");
 	if (base == NULL && (env = getenv("OPENAQ_BASE_URL")) != NULL && *env)
 		base = env;
 
@@ -1020,6 +1090,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	cli_init("aq-fetch");
+	no_core_dumps();
 	memset(&o, 0, sizeof o);
 	memset(&r, 0, sizeof r);
 	o.limit = 1000;

@@ -230,6 +230,8 @@ main(int argc, char **argv)
 		cli_usage_error("--mode: '%s' is not upsert, insert or ignore", mode_s);
 	if (g.table == NULL && !init)
 		cli_usage_error("no table: -t TABLE (or --init)");
+	if (g.table != NULL && *g.table == '\0')
+		cli_usage_error("-t: the table name is empty");
 	if (g.table == NULL && argc > 0)
 		cli_usage_error("files to load, but no table (-t TABLE)");
 	if (interval_set && !g.stream)

@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,13 +105,71 @@ wipe(char *s)
 		*p++ = 0;
 }
 
+/*
+ * Every message of the client, to the detail buffer or the log, goes
+ * through these two, which put "[key]" wherever the key would show: a
+ * server may echo it back, and a message may be cut inside it.
+ */
+static size_t
+redacted(const struct aq_client *c, char *m, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(m, size, fmt, ap);
+	size_t len;
+
+	if (n < 0) {
+		m[0] = '\0';
+		return 0;
+	}
+	len = (size_t)n < size ? (size_t)n : size - 1;
+	return aqi_http_redact(m, len, size, c->key, (size_t)n >= size);
+}
+
+static int cfail(struct aq_client *c, int code, const char *fmt, ...) AQI_PRINTF(3, 4);
+static int
+cfail(struct aq_client *c, int code, const char *fmt, ...)
+{
+	char m[4096];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	(void)redacted(c, m, sizeof m, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return aqi_fail(&c->err, code, "%s", m);
+}
+
+static void logmsg(struct aq_client *c, const char *fmt, ...) AQI_PRINTF(2, 3);
+static void
+logmsg(struct aq_client *c, const char *fmt, ...)
+{
+	char m[4096];
+	va_list ap;
+
+	if (c->log == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)redacted(c, m, sizeof m, fmt, ap);
+	va_end(ap);
+	aqi_logf(c->log, c->log_arg, "%s", m);
+}
+
+/* The same for what the pure helpers wrote to the detail buffer. */
+static int
+redact_err(struct aq_client *c, int rc)
+{
+	if (rc != AQ_OK && c->err.buf != NULL && c->err.size > 0)
+		(void)aqi_http_redact(c->err.buf, strlen(c->err.buf), c->err.size, c->key, 0);
+	return rc;
+}
+
 static int
 set_str(struct aq_client *c, char **dst, const char *s)
 {
 	char *t = NULL;
 
 	if (s != NULL && (t = strdup(s)) == NULL)
-		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		return cfail(c, AQ_ENOMEM, "out of memory");
 	free(*dst);
 	*dst = t;
 	return AQ_OK;
@@ -223,7 +283,7 @@ aq_client_set_base_url(struct aq_client *c, const char *url)
 	int rc;
 
 	if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-		return aqi_fail(&c->err, AQ_EINVAL, "the base URL must start with http:// or https://");
+		return cfail(c, AQ_EINVAL, "the base URL must start with http:// or https://");
 	if ((rc = set_str(c, &c->base, url)) != AQ_OK)
 		return rc;
 	c->base_path = aqi_http_base(c->base);
@@ -234,7 +294,7 @@ int
 aq_client_set_key(struct aq_client *c, const char *key)
 {
 	if (key == NULL || *key == '\0' || strpbrk(key, "\r\n") != NULL)
-		return aqi_fail(&c->err, AQ_EINVAL, "the API key is empty or holds a line break");
+		return cfail(c, AQ_EINVAL, "the API key is empty or holds a line break");
 	if (c->key != NULL)
 		wipe(c->key);
 	return set_str(c, &c->key, key);
@@ -250,7 +310,7 @@ int
 aq_client_set_rate(struct aq_client *c, unsigned per_minute, unsigned per_hour)
 {
 	if (per_minute < 1 || per_hour < 1)
-		return aqi_fail(&c->err, AQ_EINVAL, "the rate budgets must be at least 1");
+		return cfail(c, AQ_EINVAL, "the rate budgets must be at least 1");
 	c->per_minute = per_minute;
 	c->per_hour = per_hour;
 	return AQ_OK;
@@ -278,7 +338,7 @@ int
 aq_client_set_jobs(struct aq_client *c, unsigned n)
 {
 	if (n < 1 || n > MAX_JOBS)
-		return aqi_fail(&c->err, AQ_EINVAL, "jobs must be 1 to %d", MAX_JOBS);
+		return cfail(c, AQ_EINVAL, "jobs must be 1 to %d", MAX_JOBS);
 	c->jobs = n;
 	return AQ_OK;
 }
@@ -287,7 +347,7 @@ int
 aq_client_set_page_size(struct aq_client *c, unsigned n)
 {
 	if (n < 1 || n > 1000)
-		return aqi_fail(&c->err, AQ_EINVAL, "the page size must be 1 to 1000");
+		return cfail(c, AQ_EINVAL, "the page size must be 1 to 1000");
 	c->page_size = n;
 	return AQ_OK;
 }
@@ -296,7 +356,7 @@ int
 aq_client_set_retries(struct aq_client *c, unsigned n)
 {
 	if (n > 100)
-		return aqi_fail(&c->err, AQ_EINVAL, "at most 100 retries");
+		return cfail(c, AQ_EINVAL, "at most 100 retries");
 	c->retries = n;
 	return AQ_OK;
 }
@@ -305,7 +365,7 @@ int
 aq_client_set_timeout(struct aq_client *c, double connect, double total)
 {
 	if (!(connect > 0 && total > 0 && connect <= 3600 && total <= 86400))
-		return aqi_fail(&c->err, AQ_EINVAL, "timeouts must be positive");
+		return cfail(c, AQ_EINVAL, "timeouts must be positive");
 	c->connect_timeout = connect;
 	c->timeout = total;
 	return AQ_OK;
@@ -315,7 +375,7 @@ int
 aq_client_set_backoff(struct aq_client *c, double first, double max)
 {
 	if (!(first >= 0 && max >= first && max <= 3600))
-		return aqi_fail(&c->err, AQ_EINVAL, "backoff must be 0 <= first <= max <= 3600");
+		return cfail(c, AQ_EINVAL, "backoff must be 0 <= first <= max <= 3600");
 	c->backoff = first;
 	c->backoff_max = max;
 	return AQ_OK;
@@ -354,7 +414,7 @@ aq_client_count(const struct aq_client *c, int counter)
 int
 aq_client_check_param(struct aq_client *c, const char *name)
 {
-	return aqi_http_check_param(&c->err, name);
+	return redact_err(c, aqi_http_check_param(&c->err, name));
 }
 
 /* ---- queueing walks ---- */
@@ -370,24 +430,24 @@ make_walk(struct aq_client *c, const char *path, const char *const *params, void
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
-		return aqi_fail(&c->err, AQ_EINVAL, "no path given");
+		return cfail(c, AQ_EINVAL, "no path given");
 	if ((w = calloc(1, sizeof *w)) == NULL)
-		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		return cfail(c, AQ_ENOMEM, "out of memory");
 	w->limit = c->page_size;
 	w->page = 1;
 	w->tag = tag;
-	if ((rc = aqi_http_path(&c->err, c->base_path, path, &rel)) != AQ_OK) {
+	if ((rc = redact_err(c, aqi_http_path(&c->err, c->base_path, path, &rel))) != AQ_OK) {
 		free(w);
 		return rc;
 	}
 	if ((w->path = malloc(strlen(rel) + 2)) == NULL) {
 		free(w);
-		return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+		return cfail(c, AQ_ENOMEM, "out of memory");
 	}
 	w->path[0] = '/';
 	strcpy(w->path + 1, rel);
-	rc = aqi_http_query(&c->err, params, &q, &w->limit, &w->fixed_limit, &w->page,
-	    &w->fixed_page);
+	rc = redact_err(c, aqi_http_query(&c->err, params, &q, &w->limit, &w->fixed_limit,
+	    &w->page, &w->fixed_page));
 	if (rc != AQ_OK) {
 		aq_buf_free(&q);
 		free_walk(w);
@@ -447,9 +507,9 @@ aq_client_add_window(struct aq_client *c, const char *path, const char *const *p
 	int rc;
 
 	if (family != AQ_WINDOW_DATETIME && family != AQ_WINDOW_DATE)
-		return aqi_fail(&c->err, AQ_EINVAL, "unknown window family %d", family);
+		return cfail(c, AQ_EINVAL, "unknown window family %d", family);
 	if (family == AQ_WINDOW_DATETIME ? to <= from : day_of(to) < day_of(from))
-		return aqi_fail(&c->err, AQ_EINVAL, "the end of the window is not after its start");
+		return cfail(c, AQ_EINVAL, "the end of the window is not after its start");
 	if ((rc = make_walk(c, path, params, tag, &w)) != AQ_OK)
 		return rc;
 	w->family = family;
@@ -528,10 +588,10 @@ setup(struct aq_client *c)
 	int rc;
 
 	if (c->key == NULL)
-		return aqi_fail(&c->err, AQ_EAUTH, "no API key was given");
+		return cfail(c, AQ_EAUTH, "no API key was given");
 	if (c->multi == NULL) {
 		if ((c->multi = curl_multi_init()) == NULL)
-			return aqi_fail(&c->err, AQ_ENOMEM, "cannot make a curl multi handle");
+			return cfail(c, AQ_ENOMEM, "cannot make a curl multi handle");
 		curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->jobs);
 	}
 	if (c->headers == NULL) {
@@ -542,19 +602,19 @@ setup(struct aq_client *c)
 		    (h = t, t = curl_slist_append(h, "Accept: application/json")) == NULL) {
 			wipe(hdr);
 			curl_slist_free_all(h);
-			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+			return cfail(c, AQ_ENOMEM, "out of memory");
 		}
 		wipe(hdr);
 		c->headers = t;
 	}
 	if (c->lim == NULL) {
 		if ((c->lim = aq_limiter_new()) == NULL)
-			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+			return cfail(c, AQ_ENOMEM, "out of memory");
 		aq_limiter_set_errbuf(c->lim, c->lim_err, sizeof c->lim_err);
 		if (aq_limiter_set_window(c->lim, c->rate_window) != AQ_OK ||
 		    (rc = aq_limiter_open(c->lim, c->state_dir_set ? c->state_dir : NULL, c->key,
 			c->per_minute, c->per_hour)) != AQ_OK) {
-			rc = aqi_fail(&c->err, AQ_ESTATE, "%s", c->lim_err);
+			rc = cfail(c, AQ_ESTATE, "%s", c->lim_err);
 			aq_limiter_free(c->lim);
 			c->lim = NULL;
 			return rc;
@@ -562,13 +622,13 @@ setup(struct aq_client *c)
 	}
 	if (c->slots == NULL) {
 		if ((c->slots = calloc(c->jobs, sizeof *c->slots)) == NULL)
-			return aqi_fail(&c->err, AQ_ENOMEM, "out of memory");
+			return cfail(c, AQ_ENOMEM, "out of memory");
 		c->nslots = c->jobs;
 		for (i = 0; i < c->nslots; i++) {
 			struct slot *s = &c->slots[i];
 
 			if ((s->easy = curl_easy_init()) == NULL)
-				return aqi_fail(&c->err, AQ_ENOMEM, "cannot make a curl handle");
+				return cfail(c, AQ_ENOMEM, "cannot make a curl handle");
 			curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
 			curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
 			curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
@@ -609,13 +669,13 @@ start(struct aq_client *c, struct slot *s)
 	};
 
 	if (aqi_http_url(&r, s->url, sizeof s->url) != AQ_OK)
-		return aqi_fail(&c->err, AQ_EINVAL, "the request for %s is too long", s->w->path);
+		return cfail(c, AQ_EINVAL, "the request for %s is too long", s->w->path);
 	aq_buf_reset(&s->body);
 	s->remaining = s->reset = -1;
 	s->cerr[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_URL, s->url);
 	if (curl_multi_add_handle(c->multi, s->easy) != CURLM_OK)
-		return aqi_fail(&c->err, AQ_ENOMEM, "cannot start a transfer");
+		return cfail(c, AQ_ENOMEM, "cannot start a transfer");
 	s->inflight = 1;
 	s->started = aqi_mono();
 	c->counts[AQ_CLIENT_REQUESTS]++;
@@ -704,7 +764,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 	if (res != CURLE_OK) {
 		snprintf(why, sizeof why, "%s", o.reason != NULL ? o.reason :
 		    *s->cerr ? s->cerr : curl_easy_strerror(res));
-		aqi_logf(c->log, c->log_arg, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
+		logmsg(c, "GET %s failed after %.0f ms: %s", shown(c, s), ms, why);
 	} else if (o.page) {
 		struct page pg;
 		const struct aq_value *r;
@@ -713,7 +773,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		code = parse_page(c, s, &pg, why, sizeof why);
 		if (code == AQ_OK) {
 			n = aq_value_count(pg.results);
-			aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
+			logmsg(c, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
 			for (r = aq_value_first(pg.results); r != NULL; r = aq_value_next(r)) {
 				c->counts[AQ_CLIENT_RECORDS]++;
 				if (fn(arg, w->tag, r) != 0) {
@@ -723,7 +783,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			}
 			aqi_builder_free(&pg.b);
 			if (code != AQ_OK)
-				return aqi_fail(&c->err, code, "stopped by the caller");
+				return cfail(c, code, "stopped by the caller");
 			s->attempts = s->rl_attempts = 0;
 			if (w->fixed_page || n < w->limit) {
 				free_walk(w);
@@ -736,40 +796,40 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		}
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
-			return aqi_fail(&c->err, code, "out of memory");
-		aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
+			return cfail(c, code, "out of memory");
+		logmsg(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, why);
 		code = o.code;
 	} else {
-		aqi_http_error_text(s->body.data, s->body.len, text, sizeof text);
+		aqi_http_error_text(s->body.data, s->body.len, c->key, text, sizeof text);
 		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
-		aqi_logf(c->log, c->log_arg, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
+		logmsg(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
 		if (o.wait > 0) {
 			double secs = o.wait;
 
 			c->counts[AQ_CLIENT_RATELIMITED]++;
 			if (++s->rl_attempts > MAX_429)
-				return aqi_fail(&c->err, AQ_ERATELIMIT, "GET %s: still HTTP 429 after %u tries: %s",
+				return cfail(c, AQ_ERATELIMIT, "GET %s: still HTTP 429 after %u tries: %s",
 				    shown(c, s), s->rl_attempts, text);
 			if (c->lim != NULL)
 				(void)aq_limiter_block(c->lim, wall(), secs);
 			s->not_before = now + secs;
-			aqi_logf(c->log, c->log_arg, "rate limited by the server: waiting %.0f s", secs);
+			logmsg(c, "rate limited by the server: waiting %.0f s", secs);
 			return AQ_OK;
 		}
 		if (o.split && split(c, w)) {
-			aqi_logf(c->log, c->log_arg, "the server timed out: cutting the window in two");
+			logmsg(c, "the server timed out: cutting the window in two");
 			s->not_before = 0;
 			return AQ_OK;
 		}
 	}
 	if (!o.retry)
-		return aqi_fail(&c->err, code, "GET %s: %s", shown(c, s), why);
+		return cfail(c, code, "GET %s: %s", shown(c, s), why);
 	if (++s->attempts > c->retries)
-		return aqi_fail(&c->err, code, "GET %s: %s (gave up after %u attempts)", shown(c, s),
+		return cfail(c, code, "GET %s: %s (gave up after %u attempts)", shown(c, s),
 		    why, s->attempts);
 	wait = backoff(c, s->attempts);
 	s->not_before = now + wait;
-	aqi_logf(c->log, c->log_arg, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
+	logmsg(c, "retry %u of %u in %.1f s", s->attempts, c->retries, wait);
 	return AQ_OK;
 }
 
@@ -792,7 +852,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 		int left;
 
 		if (c->cancel != NULL && c->cancel(c->cancel_arg)) {
-			rc = aqi_fail(&c->err, AQ_ECANCELED, "stopped");
+			rc = cfail(c, AQ_ECANCELED, "stopped");
 			break;
 		}
 		/* fill free slots from the queue, in order */
@@ -836,7 +896,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 				continue;
 			}
 			if ((rc = aq_limiter_acquire(c->lim, wall(), &wait, &why)) != AQ_OK) {
-				rc = aqi_fail(&c->err, AQ_ESTATE, "%s", c->lim_err);
+				rc = cfail(c, AQ_ESTATE, "%s", c->lim_err);
 				goto out;
 			}
 			if (wait > 0) {
@@ -845,7 +905,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 					timeout = wait;
 				if (last_why != why || wait > 5) {
 					c->counts[AQ_CLIENT_WAITS]++;
-					aqi_logf(c->log, c->log_arg, "rate limit: waiting %.1f s (%s budget)", wait, why);
+					logmsg(c, "rate limit: waiting %.1f s (%s budget)", wait, why);
 				}
 				last_why = why;
 				continue;
@@ -855,7 +915,7 @@ aq_client_run(struct aq_client *c, int (*fn)(void *, void *, const struct aq_val
 				goto out;
 		}
 		if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
-			rc = aqi_fail(&c->err, AQ_ETRANSPORT, "curl multi failed");
+			rc = cfail(c, AQ_ETRANSPORT, "curl multi failed");
 			break;
 		}
 		finished = 0;

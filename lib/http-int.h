@@ -66,11 +66,25 @@ void aqi_http_header(const char *line, size_t n, long *remaining, long *reset);
  * {"detail": "..."}, {"detail": [{"loc": [..., "name"], "msg": "..."}, ...]}
  * (as "name: msg; ..."), {"message": "..."}, a bare JSON string; else an
  * HTML page's <title>, or the start of the text (at most 120 bytes, line
- * breaks and tabs as spaces, other control bytes as '?'), or "(empty body)".
- * Always NUL-terminates out (size > 0), truncating to fit.  Every piece of
- * server text that reaches a message goes through here.
+ * breaks and tabs as spaces), or "(empty body)".  The text is safe to
+ * print: the key (when not NULL), as it is or percent-encoded, becomes
+ * "[key]", and control characters (C0, DEL, C1) and invalid UTF-8 bytes
+ * become visible escapes ("\n", "\r", "\t", "\x1b"); valid UTF-8 is kept.
+ * Always NUL-terminates out (size > 0), truncating to fit, never inside
+ * an escape or a character.  Every piece of server text that reaches a
+ * message goes through here.
  */
-void aqi_http_error_text(const char *body, size_t len, char *out, size_t size);
+void aqi_http_error_text(const char *body, size_t len, const char *key, char *out, size_t size);
+
+/*
+ * Replace every occurrence of key in buf (len bytes, NUL-terminated in
+ * size > len bytes), as it is or percent-encoded as a query value would
+ * be (either case of hex digits), with "[key]", truncating to size - 1
+ * bytes.  cut says that buf is the start of a longer text: a start of the
+ * key that ends buf is then replaced too.  Returns the new length; a NULL
+ * or empty key changes nothing.
+ */
+size_t aqi_http_redact(char *buf, size_t len, size_t size, const char *key, int cut);
 
 /* ---- lib/http-query.c ---- */
 

@@ -1,7 +1,8 @@
 /*
  * 0810-http-error: the server's words from every error body shape the API
  * sends (lib/http-error.c; VIOLATIONS.md row 10, openaq-v3.md section 4).
- * Control bytes and invalid UTF-8 are recorded as they pass today.
+ * The text is safe to print: control characters and invalid UTF-8 as
+ * visible escapes, the key as "[key]" (aqi_http_redact()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,12 +11,13 @@
 #include "tap.h"
 
 static char out[512];
+static const char *key;
 
 static const char *
 text_n(const char *body, size_t len, size_t size)
 {
 	memset(out, 'X', sizeof out);
-	aqi_http_error_text(body, len, out, size);
+	aqi_http_error_text(body, len, key, out, size);
 	return out;
 }
 
@@ -105,18 +107,52 @@ main(void)
 	is_str(text("Service Unavailable\n"), "Service Unavailable ",
 	    "plain text, newline as a space");
 	is_str(text("a\tb\rc\nd"), "a b c d", "tab, CR and LF as spaces");
-	is_str(
-	    text("a\001b\033[31mc\177d"), "a?b?[31mc\177d", "other control bytes as '?', DEL kept");
-	is_str(text_n("a\0b", 3, sizeof out), "a?b", "a NUL byte as '?'");
-	is_str(text("caf\xc3\xa9 \xff\xfe"), "caf\xc3\xa9 \xff\xfe",
-	    "not JSON: UTF-8 and invalid bytes are copied as they are");
+	is_str(text("a\001b\033[31mc\177d"), "a\\x01b\\x1b[31mc\\x7fd",
+	    "other control bytes and DEL as \\xHH");
+	is_str(text_n("a\0b", 3, sizeof out), "a\\x00b", "a NUL byte as \\x00");
+	is_str(text("caf\xc3\xa9 \xff\xfe"), "caf\xc3\xa9 \\xff\\xfe",
+	    "not JSON: UTF-8 kept, invalid bytes as \\xHH");
 
-	/* JSON strings are not cleaned: control characters and all (today) */
-	is_str(text("{\"detail\":\"line1\\nline2\\ttab\\u0001\"}"), "line1\nline2\ttab\001",
-	    "JSON escapes of control characters pass through raw");
-	is_str(text("{\"detail\":\"bad \xff byte\"}"), "{\"detail\":\"bad \xff byte\"}",
-	    "invalid UTF-8 in JSON: not JSON, the raw body");
+	/* JSON strings: control characters as visible escapes */
+	is_str(text("{\"detail\":\"line1\\nline2\\ttab\\u0001\"}"), "line1\\nline2\\ttab\\x01",
+	    "JSON escapes of control characters become visible");
+	is_str(text("{\"detail\":\"\\u001b[2J\\u001b]0;owned\\u0007x\"}"),
+	    "\\x1b[2J\\x1b]0;owned\\x07x", "ESC sequences cannot reach a terminal");
+	is_str(text("{\"detail\":\"bad\\r\\naq-fetch: forged\"}"), "bad\\r\\naq-fetch: forged",
+	    "CR and LF cannot start a forged line");
+	is_str(text("{\"detail\":\"csi \\u009b31m\"}"), "csi \\xc2\\x9b31m",
+	    "a C1 control (U+009B, CSI) as the escapes of its bytes");
+	is_str(text("{\"detail\":\"\\u00a0nbsp \\u00ff \\u2028 \\ud83d\\ude00\"}"),
+	    "\xc2\xa0nbsp \xc3\xbf \xe2\x80\xa8 \xf0\x9f\x98\x80", "other UTF-8 is kept");
+	is_str(text("{\"detail\":\"bad \xff byte\"}"), "{\"detail\":\"bad \\xff byte\"}",
+	    "invalid UTF-8 in JSON: not JSON, the raw body, the byte escaped");
 	is_str(text("\"\xc3\xa9t\xc3\xa9\""), "\xc3\xa9t\xc3\xa9", "UTF-8 in a bare string");
+	is_str(text("over\xc0\xaflong \xed\xa0\x80 cut\xe2\x82"),
+	    "over\\xc0\\xaflong \\xed\\xa0\\x80 cut\\xe2\\x82",
+	    "overlong, surrogate and cut sequences are invalid bytes");
+	is_str(text_n("{\"detail\":\"abc\\n\"}", 18, 5), "abc",
+	    "an escape that does not fit is left out whole");
+	is_str(text_n("\"ab\xc3\xa9\"", 6, 4), "ab", "so is a character");
+	is_str(text_n("\"ab\xc3\xa9\"", 6, 5), "ab\xc3\xa9", "which fits in 5 bytes");
+
+	/* the key */
+	key = "s3cr3t-Key+/=";
+	is_str(text("{\"detail\":\"Invalid key s3cr3t-Key+/= for s3cr3t-Key+/=\"}"),
+	    "Invalid key [key] for [key]", "every occurrence of the key is [key]");
+	is_str(text("{\"detail\":\"url ?k=s3cr3t-Key%2B%2F%3D&x=s3cr3t-Key%2b%2f%3d\"}"),
+	    "url ?k=[key]&x=[key]", "so is its percent-encoded form, in either case");
+	is_str(text("<title>key s3cr3t-Key+/=</title>"), "key [key]", "in an HTML title too");
+	is_str(text("s3cr3t-Key+/"), "s3cr3t-Key+/", "a start of it in a whole text is kept");
+	memset(big, 'a', 118);
+	memcpy(big + 118, "s3cr3t-Key+/=", 14);
+	memcpy(want, big, 118);
+	memcpy(want + 118, "[key]", 6);
+	is_str(text(big), want, "a key cut by the 120-byte limit is [key]");
+	snprintf(big, sizeof big, "{\"detail\":\"%0*ds3cr3t-Key+/=\"}", 508, 0);
+	is_str(text(big) + 508, "[ke", "a key past the end of out is never shown, even cut");
+	snprintf(big, sizeof big, "{\"detail\":\"%0*ds3cr3t-Key+/=\\u001b\"}", 300, 0);
+	is_str(text(big) + 300, "[key]\\x1b", "the key is found before escaping");
+	key = NULL;
 
 	/* truncation */
 	memset(big, 'a', sizeof big);
@@ -149,5 +185,26 @@ main(void)
 	text_n("{\"detail\":\"x\"}", 14, 1);
 	is_int(out[0], 0, "size 1: just the NUL");
 	ok(out[1] == 'X', "and nothing past it");
+
+	/* aqi_http_redact() on its own */
+	snprintf(big, sizeof big, "k=KEY&K=KEY");
+	is_int((int)aqi_http_redact(big, strlen(big), 16, "KEY", 0), 15, "the new length");
+	is_str(big, "k=[key]&K=[key]", "a key shorter than [key] grows the text");
+	snprintf(big, sizeof big, "aKbKc");
+	aqi_http_redact(big, 5, 8, "K", 0);
+	is_str(big, "a[key]b", "growing, it is cut to size - 1");
+	snprintf(big, sizeof big, "why: KE");
+	aqi_http_redact(big, 7, sizeof big, "KEY", 1);
+	is_str(big, "why: [key]", "cut: a start of the key at the end is [key]");
+	snprintf(big, sizeof big, "why: KE");
+	aqi_http_redact(big, 7, sizeof big, "KEY", 0);
+	is_str(big, "why: KE", "not cut: it is kept");
+	snprintf(big, sizeof big, "a%%20b a%%20B a b");
+	aqi_http_redact(big, strlen(big), sizeof big, "a b", 0);
+	is_str(big, "[key] a%20B [key]", "only the hex digits match in either case");
+	snprintf(big, sizeof big, "same");
+	is_int((int)aqi_http_redact(big, 4, sizeof big, NULL, 1), 4, "a NULL key changes nothing");
+	is_int((int)aqi_http_redact(big, 4, sizeof big, "", 1), 4, "nor does an empty one");
+	is_str(big, "same", "the text is as it was");
 	return done_testing();
 }

@@ -3,7 +3,7 @@
 # configure said, and pass systemd-analyze verify where it is available.
 . "$AQ_SRCDIR/t/lib.sh"
 b=$AQ_BUILDDIR/contrib/systemd
-plan 10
+plan 12
 for u in openaq-follow.service openaq-batch.service; do
 	ok "$u is generated" -s "$b/$u"
 	check_nogrep "$u: every @name@ is replaced" '@[A-Za-z_]*@' "$b/$u"
@@ -11,6 +11,10 @@ done
 check_grep "the follow unit runs aq-follow from bindir" '^ExecStart=/.*/aq-follow ' "$b/openaq-follow.service"
 check_grep "the batch unit runs pipeline.mk from pkgdatadir" '^ExecStart=/.* -f /.*/pipeline.mk ' "$b/openaq-batch.service"
 # a key on a command line would show in ps and the journal
+# a core file of aq-fetch would hold the key
+for u in openaq-follow.service openaq-batch.service; do
+	check_grep "$u: no core files (LimitCORE=0)" '^LimitCORE=0$' "$b/$u"
+done
 check_nogrep "no unit sets the key itself" 'OPENAQ_API_KEY=' "$b"/*.service "$AQ_CONTRIB"/systemd/*.in
 # verify checks that ExecStart= exists: point it at the source tree's copy
 if command -v systemd-analyze >/dev/null 2>&1; then

@@ -102,8 +102,11 @@ FAULTS  (SPEC is KIND@N: the Nth /v3 request (1-based, all /v3 requests counted)
   then close; the body is the normal answer, computed without the key check),
   reset (close with SO_LINGER 0: a TCP RST, no response; logged as status 0),
   stall (sleep --stall seconds, then answer normally: that answer is counted by the
-  limiter), garbage (200 with a non-JSON body).  Faults are checked before the key
-  and the limiter, and faulted requests are not counted in the rate window.
+  limiter), garbage (200 with a non-JSON body), hostile (422 whose detail holds ESC
+  sequences, CR/LF, a forged "aq-fetch:" line and a C1 CSI),
+  echo (401 whose detail echoes the request's X-API-Key, raw and percent-encoded).
+  Faults are checked before the key and the limiter, and faulted requests are not
+  counted in the rate window.
   Fault specs are tried in the order given; the first that matches wins.  The
   request counter restarts at /__fake/reset, so KIND@N fires again after a reset.
   HTML bodies are sent as text/html; the 502 has no body and no Content-Type;
@@ -567,7 +570,7 @@ class Api:
 
     def add_fault(self, spec):
         kinds = ("500", "502", "503", "504", "408", "429", "401", "403", "404", "410", "422", "422s",
-                 "truncate", "reset", "stall", "garbage")
+                 "truncate", "reset", "stall", "garbage", "hostile", "echo")
         for sep in "@%~":
             if sep in spec:
                 kind, arg = spec.split(sep, 1)
@@ -1420,6 +1423,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(422, "Date/time from must be older than the date/time to. User passed fault - fault", hdr)
         elif kind == "garbage":
             self.reply(200, b"<html><body>Internal gateway hiccup {\"meta\": ", hdr)
+        elif kind == "hostile":
+            self.reply(422, b'{"detail":"\\u001b[2J\\u001b]0;owned\\u0007bad\\r\\naq-fetch: all records '
+                       b'written\\naq-fetch: \\u001b[32mok\\u001b[0m \\u009b31m"}', hdr)
+        elif kind == "echo":
+            k = key or ""
+            self.reply(401, {"detail": "Invalid credentials: %s (%s)" % (k, urllib.parse.quote(k, safe=""))})
         elif kind == "truncate":
             status, body = self.compute(api, path, q)
             data = self.send(status, self.encode(body, "application/json"), hdr)
@@ -1440,7 +1449,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return 0
         return {"500": 500, "502": 502, "503": 503, "504": 504, "403": 403, "408": 408, "429": 429, "401": 401,
-                "404": 404, "410": 410, "422": 422, "422s": 422, "garbage": 200}[kind]
+                "404": 404, "410": 410, "422": 422, "422s": 422, "garbage": 200, "hostile": 422,
+                "echo": 401}[kind]
 
     def admin(self, cmd, q, query):
         api = self.server.api
