@@ -698,7 +698,11 @@ outcome(CURLcode cc, long status, const struct xfer *x, int *retry, char *why, s
 		/* <Error><Code>SlowDown</Code>...: name the code */
 		const char *c = strstr(x->body.data, "<Code>"), *e;
 
-		if (c != NULL && (e = strstr(c, "</Code>")) != NULL && e - c - 6 < 64)
+		/* S3's codes are words (SlowDown, NoSuchKey): anything else is
+		 * not shown, so that no server text reaches a terminal raw */
+		if (c != NULL && (e = strstr(c, "</Code>")) != NULL && e - c - 6 < 64 &&
+		    e - c > 6 && strspn(c + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+		    (size_t)(e - c - 6))
 			snprintf(why + strlen(why), n - strlen(why), " %.*s", (int)(e - c - 6),
 			    c + 6);
 	}
