@@ -178,8 +178,18 @@ const char *aq_value_key(const struct aq_value *v, size_t *len);
  * chunks and keeps at most one line in memory, so its memory is bounded
  * by the longest line, not by the input.  It accepts CRLF, a missing
  * final newline and blank lines (which are skipped but counted), and
- * checks that strings are valid UTF-8.
+ * checks that strings are valid UTF-8.  A line nested deeper than
+ * AQ_JSON_MAX_DEPTH is an error of that line.
  */
+
+/*
+ * The deepest nesting of objects and arrays that any JSON parse of the
+ * library accepts (the reader's lines, the API client's bodies); the
+ * top-level object is level 1.  Deeper input is refused, so that every
+ * tree can be walked recursively with a small stack.  OpenAQ records
+ * need fewer than 10.
+ */
+#define AQ_JSON_MAX_DEPTH 1000
 struct aq_reader;
 
 struct aq_reader *aq_reader_new(void);
@@ -193,9 +203,11 @@ void aq_reader_set_errbuf(struct aq_reader *r, char *buf, size_t size);
 int aq_reader_open(struct aq_reader *r, int fd, const char *name);
 /*
  * Read the next record.  AQ_OK sets *rec; AQ_EOF at the end of input;
- * AQ_EJSON when a line is not one JSON object: the line is consumed, the
- * detail buffer says "NAME:LINE:COL: what is wrong", and the next call
- * goes on with the following line.  AQ_EIO and AQ_ENOMEM are final.
+ * AQ_EJSON when a line is not one JSON object (or is nested deeper than
+ * AQ_JSON_MAX_DEPTH: "nested deeper than 1000 levels"): the line is
+ * consumed, the detail buffer says "NAME:LINE:COL: what is wrong", and
+ * the next call goes on with the following line.  AQ_EIO and AQ_ENOMEM
+ * are final.
  */
 int aq_reader_next(struct aq_reader *r, const struct aq_value **rec);
 /* The line number of the last record or error. */

@@ -212,6 +212,8 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		why = "more than one JSON value on the line";
 	else if (st == yajl_status_ok)
 		why = "the line ends inside a JSON value", col = r->rawlen;
+	else if (r->b.too_deep)
+		why = "nested deeper than " AQI_STR(AQ_JSON_MAX_DEPTH) " levels";
 	else if (st == yajl_status_client_canceled)
 		why = NULL;	/* out of memory in a callback */
 
@@ -235,7 +237,8 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		if (msg != NULL)
 			yajl_free_error(r->yajl, msg);
 	} else
-		snprintf(r->why, sizeof r->why, "invalid NDJSON: %s", why);
+		snprintf(r->why, sizeof r->why, "invalid %s: %s", r->b.too_deep ?
+		    "JSON" : "NDJSON", why);
 	r->errcol = col + 1;
 	aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: %s", r->name, r->line, col + 1, r->why);
 	/* the handle may be mid-value or in error: start afresh next line */
