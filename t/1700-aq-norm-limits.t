@@ -4,7 +4,7 @@
 # reject line that is valid JSON and valid UTF-8, and the run goes on.
 . "$AQ_SRCDIR/t/lib.sh"
 need python3
-plan 25
+plan 27
 
 # valid_json FILE: every line of FILE is one JSON value (python's
 # reader, with room for the deepest records)
@@ -101,3 +101,10 @@ check_eq "CSV: the units' rejects name field 8" \
 	"$(grep -Ec '"reason":"field 8: invalid UTF-8 ' "$TMP/rej")" 11
 check "CSV: the rows are valid UTF-8" is_utf8 "$TMP/.out"
 check "CSV: the reject lines are valid JSON and UTF-8" valid_json "$TMP/rej"
+
+# vertical tab and form feed are not JSON white space
+printf '{"datetime":{"utc":"2024-01-01T01:00:00Z"},\v"value":1,"sensorsId":1}\n\f{"datetime":{"utc":"2024-01-01T02:00:00Z"},"value":1,"sensorsId":1}\n' >"$TMP/ws.ndjson"
+rm -f "$TMP/rej"
+check "VT, FF: rejected with --reject (exit 0)" aq-norm --reject "$TMP/rej" "$TMP/ws.ndjson"
+check_eq "VT, FF: both lines rejected, saying why" \
+	"$(grep -Ec '"reason":"column (44|1): invalid JSON: (vertical tab|form feed) outside a string' "$TMP/rej")" 2
