@@ -19,7 +19,7 @@ aq_utf8_valid(const char *s, size_t len)
 		return 0;
 	while (p < end) {
 		unsigned c = *p;
-		unsigned lo = 0x80, hi = 0xbf;	/* the second byte's range */
+		unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
 		size_t n, k;
 
 		if (c < 0x80) {
@@ -41,17 +41,17 @@ aq_utf8_valid(const char *s, size_t len)
 		else if (c >= 0xe0 && c <= 0xef) {
 			n = 3;
 			if (c == 0xe0)
-				lo = 0xa0;	/* below: overlong */
+				lo = 0xa0; /* below: overlong */
 			else if (c == 0xed)
-				hi = 0x9f;	/* above: surrogates */
+				hi = 0x9f; /* above: surrogates */
 		} else if (c >= 0xf0 && c <= 0xf4) {
 			n = 4;
 			if (c == 0xf0)
-				lo = 0x90;	/* below: overlong */
+				lo = 0x90; /* below: overlong */
 			else if (c == 0xf4)
-				hi = 0x8f;	/* above: past U+10FFFF */
+				hi = 0x8f; /* above: past U+10FFFF */
 		} else
-			break;	/* a continuation byte, C0, C1 or F5-FF */
+			break; /* a continuation byte, C0, C1 or F5-FF */
 		if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
 			break;
 		for (k = 2; k < n; k++)

@@ -85,7 +85,8 @@ one(size_t n, int objects, const char *skip)
 			size_t outlen;
 
 			is_int(levels(rec), n, "%zu levels of %s: all in the tree", n, kind);
-			is_int(aq_writer_value(w, rec), AQ_OK, "%zu levels of %s: written", n, kind);
+			is_int(
+			    aq_writer_value(w, rec), AQ_OK, "%zu levels of %s: written", n, kind);
 			aq_writer_end_line(w);
 			out = aq_writer_buffer(w, &outlen);
 			aq_reader_raw(r, &raw);

@@ -13,38 +13,38 @@ struct seq {
 
 /* The edges of each sequence length. */
 static const struct seq good[] = {
-	{"U+0000", "\x00"},
-	{"U+007F", "\x7f"},
-	{"U+0080", "\xc2\x80"},
-	{"U+07FF", "\xdf\xbf"},
-	{"U+0800", "\xe0\xa0\x80"},
-	{"U+D7FF", "\xed\x9f\xbf"},
-	{"U+E000", "\xee\x80\x80"},
-	{"U+FFFF", "\xef\xbf\xbf"},
-	{"U+10000", "\xf0\x90\x80\x80"},
-	{"U+10FFFF", "\xf4\x8f\xbf\xbf"},
+    {"U+0000", "\x00"},
+    {"U+007F", "\x7f"},
+    {"U+0080", "\xc2\x80"},
+    {"U+07FF", "\xdf\xbf"},
+    {"U+0800", "\xe0\xa0\x80"},
+    {"U+D7FF", "\xed\x9f\xbf"},
+    {"U+E000", "\xee\x80\x80"},
+    {"U+FFFF", "\xef\xbf\xbf"},
+    {"U+10000", "\xf0\x90\x80\x80"},
+    {"U+10FFFF", "\xf4\x8f\xbf\xbf"},
 };
 
 /* Every class of ill-formed input. */
 static const struct seq bad[] = {
-	{"overlong U+0000 (C0 80)", "\xc0\x80"},
-	{"overlong U+007F (C1 BF)", "\xc1\xbf"},
-	{"overlong 3 bytes (E0 80 80)", "\xe0\x80\x80"},
-	{"overlong U+07FF in 3 bytes (E0 9F BF)", "\xe0\x9f\xbf"},
-	{"overlong 4 bytes (F0 80 80 80)", "\xf0\x80\x80\x80"},
-	{"overlong U+FFFF in 4 bytes (F0 8F BF BF)", "\xf0\x8f\xbf\xbf"},
-	{"surrogate U+D800 (ED A0 80)", "\xed\xa0\x80"},
-	{"surrogate U+DFFF (ED BF BF)", "\xed\xbf\xbf"},
-	{"U+110000 (F4 90 80 80)", "\xf4\x90\x80\x80"},
-	{"lead byte F5", "\xf5\x80\x80\x80"},
-	{"lead byte F8", "\xf8\x88\x80\x80\x80"},
-	{"lead byte FF", "\xff"},
-	{"stray continuation 80", "\x80"},
-	{"stray continuation BF", "\xbf"},
-	{"two bytes cut short", "\xc3"},
-	{"three bytes cut short", "\xe2\x82"},
-	{"four bytes cut short", "\xf0\x9f\x98"},
-	{"lead then ASCII", "\xc3("},
+    {"overlong U+0000 (C0 80)", "\xc0\x80"},
+    {"overlong U+007F (C1 BF)", "\xc1\xbf"},
+    {"overlong 3 bytes (E0 80 80)", "\xe0\x80\x80"},
+    {"overlong U+07FF in 3 bytes (E0 9F BF)", "\xe0\x9f\xbf"},
+    {"overlong 4 bytes (F0 80 80 80)", "\xf0\x80\x80\x80"},
+    {"overlong U+FFFF in 4 bytes (F0 8F BF BF)", "\xf0\x8f\xbf\xbf"},
+    {"surrogate U+D800 (ED A0 80)", "\xed\xa0\x80"},
+    {"surrogate U+DFFF (ED BF BF)", "\xed\xbf\xbf"},
+    {"U+110000 (F4 90 80 80)", "\xf4\x90\x80\x80"},
+    {"lead byte F5", "\xf5\x80\x80\x80"},
+    {"lead byte F8", "\xf8\x88\x80\x80\x80"},
+    {"lead byte FF", "\xff"},
+    {"stray continuation 80", "\x80"},
+    {"stray continuation BF", "\xbf"},
+    {"two bytes cut short", "\xc3"},
+    {"three bytes cut short", "\xe2\x82"},
+    {"four bytes cut short", "\xf0\x9f\x98"},
+    {"lead then ASCII", "\xc3("},
 };
 
 #define N(a) (sizeof(a) / sizeof(a)[0])
@@ -138,7 +138,7 @@ reader(void)
 		rc = aq_reader_next(r, &v);
 		snprintf(want, sizeof want, "u.ndjson:%ld:3: invalid JSON: invalid UTF-8", ++line);
 		ok(rc == AQ_EJSON && strncmp(errbuf, want, strlen(want)) == 0 &&
-		    aq_reader_column(r) == 3 && strstr(aq_reader_error(r), "UTF-8") != NULL,
+			aq_reader_column(r) == 3 && strstr(aq_reader_error(r), "UTF-8") != NULL,
 		    "reader: %s in a key is refused (%s)", bad[i].name, errbuf);
 		rc = aq_reader_next(r, &v);
 		line++;
@@ -156,7 +156,8 @@ reader(void)
 			ok(rc == AQ_EJSON, "reader: a raw NUL is still refused by yajl");
 		else
 			ok(rc == AQ_OK && s != NULL && n == len_of(&good[i]) &&
-			    memcmp(s, good[i].bytes, n) == 0, "reader: %s is read", good[i].name);
+				memcmp(s, good[i].bytes, n) == 0,
+			    "reader: %s is read", good[i].name);
 	}
 	is_int(aq_reader_next(r, &v), AQ_EOF, "reader: then the end");
 	close(fd);
@@ -198,15 +199,18 @@ csv(void)
 		rc = aq_csv_next(c);
 		snprintf(want, sizeof want, "u.csv:%ld: field 3: invalid UTF-8", line);
 		ok(rc == AQ_ETYPE && strncmp(errbuf, want, strlen(want)) == 0 &&
-		    strncmp(aq_csv_error(c), "field 3: invalid UTF-8 ", 23) == 0 &&
-		    strstr(aq_csv_error(c), "byte 2 of the field") != NULL,
-		    "csv: %s in a field is refused, naming line and field (%s)", bad[i].name, errbuf);
+			strncmp(aq_csv_error(c), "field 3: invalid UTF-8 ", 23) == 0 &&
+			strstr(aq_csv_error(c), "byte 2 of the field") != NULL,
+		    "csv: %s in a field is refused, naming line and field (%s)", bad[i].name,
+		    errbuf);
 		raw = aq_csv_raw(c, &n);
-		ok(aq_csv_line(c) == line && aq_csv_fields(c) == 0 && aq_csv_field(c, 2, NULL) == NULL &&
-		    n == 5 + strlen(bad[i].bytes) && memcmp(raw, "1,2,x", 5) == 0,
+		ok(aq_csv_line(c) == line && aq_csv_fields(c) == 0 &&
+			aq_csv_field(c, 2, NULL) == NULL && n == 5 + strlen(bad[i].bytes) &&
+			memcmp(raw, "1,2,x", 5) == 0,
 		    "csv: ... no fields, the raw record kept");
 		rc = aq_csv_next(c);
-		ok(rc == AQ_ETYPE && aq_csv_line(c) == line + 1 && strstr(errbuf, "field 3:") != NULL,
+		ok(rc == AQ_ETYPE && aq_csv_line(c) == line + 1 &&
+			strstr(errbuf, "field 3:") != NULL,
 		    "csv: %s in a quoted field is refused (%s)", bad[i].name, errbuf);
 		rc = aq_csv_next(c);
 		ok(rc == AQ_OK && aq_csv_fields(c) == 3 && *aq_csv_error(c) == '\0',
@@ -216,14 +220,16 @@ csv(void)
 		rc = aq_csv_next(c);
 		f = aq_csv_field(c, 1, &n);
 		ok(rc == AQ_OK && f != NULL && n == len_of(&good[i]) &&
-		    memcmp(f, good[i].bytes, n) == 0, "csv: %s is read", good[i].name);
+			memcmp(f, good[i].bytes, n) == 0,
+		    "csv: %s is read", good[i].name);
 	}
 	is_int(aq_csv_next(c), AQ_EOF, "csv: then the end");
 	/* quotes between the bytes of one character: the field is whole */
 	aq_csv_open_mem(c, "x\xc3\"\xa9\"y\n", 7, "q.csv");
 	f = aq_csv_field(c, 0, &n);
 	ok(aq_csv_next(c) == AQ_OK && (f = aq_csv_field(c, 0, &n)) != NULL && n == 4 &&
-	    memcmp(f, "x\xc3\xa9y", 4) == 0, "csv: a character split by quotes is whole");
+		memcmp(f, "x\xc3\xa9y", 4) == 0,
+	    "csv: a character split by quotes is whole");
 	aq_csv_free(c);
 	aq_buf_free(&in);
 }
