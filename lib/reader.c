@@ -263,7 +263,9 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	else if (st == yajl_status_ok)
 		why = "the line ends inside a JSON value", col = r->rawlen;
 	else if (r->b.too_deep)
-		why = "nested deeper than " AQI_STR(AQ_JSON_MAX_DEPTH) " levels";
+		/* yajl has consumed the bracket that opens one level too many */
+		why = "nested deeper than " AQI_STR(AQ_JSON_MAX_DEPTH) " levels",
+		col = col > 0 ? col - 1 : 0;
 	else if (st == yajl_status_client_canceled)
 		why = NULL;	/* out of memory in a callback */
 

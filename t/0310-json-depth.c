@@ -103,6 +103,9 @@ one(size_t n, int objects, const char *skip)
 		ok(strstr(aq_reader_error(r), "nested deeper than 1000 levels") != NULL,
 		    "... so does aq_reader_error()");
 		is_int(aq_reader_line(r), 1, "... on line 1");
+		/* level 1001 opens at byte 1005 (arrays) or 5001 (objects) */
+		is_int(aq_reader_column(r), objects ? 5001 : 1005,
+		    "... at the column of the bracket that opens level 1001");
 	}
 	rc = aq_reader_next(r, &rec);
 	is_int(rc, AQ_OK, "%zu levels of %s: the next line is read", n, kind);
