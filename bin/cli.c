@@ -271,27 +271,19 @@ cli_reject(struct cli_rejects *rj, const char *file, long line, const char *reas
 		aq_writer_value(w, rec);
 	else if (raw != NULL)
 		/* a line that is not JSON: kept as a string.  Invalid UTF-8
-		 * would make the reject line itself invalid, so such bytes
-		 * become U+FFFD. */
+		 * would make the reject line itself invalid, so each byte
+		 * where a well-formed sequence cannot start becomes U+FFFD. */
 	{
 		struct aq_buf b = {0};
-		size_t i = 0;
+		size_t i = 0, n;
 
 		while (i < rawlen) {
-			unsigned char c = (unsigned char)raw[i];
-			size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
-			    (c >> 3) == 30 ? 4 : 0;
-			size_t k;
-
-			for (k = 1; n > 0 && k < n; k++)
-				if (i + k >= rawlen || ((unsigned char)raw[i + k] >> 6) != 2)
-					n = 0;
-			if (n == 0) {
+			n = aq_utf8_valid(raw + i, rawlen - i);
+			aq_buf_append(&b, raw + i, n);
+			i += n;
+			if (i < rawlen) {
 				aq_buf_append(&b, "\xef\xbf\xbd", 3);
 				i++;
-			} else {
-				aq_buf_append(&b, raw + i, n);
-				i += n;
 			}
 		}
 		aq_writer_string(w, b.data ? b.data : "", b.len);
@@ -418,6 +410,18 @@ struct source {
 	struct aq_csv *csv;	/* NULL for NDJSON */
 };
 
+/* A CSV record that is not UTF-8: rejected with the reader's reason. */
+static int
+bad_record(struct cli_loop *loop, struct aq_csv *c)
+{
+	size_t rawlen;
+	const char *raw = aq_csv_raw(c, &rawlen);
+
+	loop->lines_bad++;
+	return cli_reject(loop->rejects, aq_csv_name(c), aq_csv_line(c), aq_csv_error(c), NULL,
+	    raw, rawlen);
+}
+
 /* A line that is not JSON: rejected with the reader's reason. */
 static int
 bad_line(struct cli_loop *loop, struct aq_reader *r)
@@ -449,6 +453,9 @@ loop_one(struct cli_loop *loop, struct source *src, int fd, const char *name,
 			if ((rc = aq_csv_next(src->csv)) == AQ_OK) {
 				loop->records++;
 				status = loop->csv_record(loop->arg, src->csv);
+			} else if (rc == AQ_ETYPE) {
+				status = bad_record(loop, src->csv);
+				rc = AQ_EJSON;	/* a bad line, as below */
 			}
 		} else if ((rc = aq_reader_next(src->json, &rec)) == AQ_OK) {
 			loop->records++;

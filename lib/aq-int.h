@@ -14,6 +14,10 @@
 
 #include "openaq.h"
 
+/* A macro's value as a string literal: AQI_STR(AQ_JSON_MAX_DEPTH) is "1000". */
+#define AQI_STR_(x) #x
+#define AQI_STR(x) AQI_STR_(x)
+
 #if defined(__GNUC__)
 #define AQI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -163,6 +167,8 @@ struct aqi_builder {
 	int skip_next;			/* the next value is skipped */
 	int values;			/* top-level values completed */
 	int not_object;			/* a top-level value was not an object */
+	int too_deep;			/* nested deeper than AQ_JSON_MAX_DEPTH:
+					 * the callback stopped the parse */
 	/* in situ: a writable copy of the text being parsed, whose strings
 	 * and numbers the nodes point into instead of copying them */
 	uintptr_t lo, hi;

@@ -718,6 +718,10 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(y);
 	yajl_free(y);
+	if (pg->b.too_deep) {
+		snprintf(why, size, "the body is nested deeper than %d levels", AQ_JSON_MAX_DEPTH);
+		return AQ_EPROTO;
+	}
 	if (st != yajl_status_ok || pg->b.root == NULL || pg->b.not_object || pg->b.depth != 0) {
 		snprintf(why, size, "the body is not a JSON object (%zu bytes)", s->body.len);
 		return AQ_EPROTO;
@@ -794,6 +798,10 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			}
 			return AQ_OK;
 		}
+		/* a body too deep is what the server sent, not a transfer
+		 * gone wrong: asking again would get it again */
+		if (pg.b.too_deep)
+			o.retry = 0;
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
 			return cfail(c, code, "out of memory");

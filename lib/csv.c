@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct aq_csv {
 	unsigned char *quoted;
 	size_t nfields, cap;
 	struct aqi_errbuf err;
+	char why[160];		/* the last AQ_ETYPE: what is wrong */
 	int (*refill)(void *);
 	void *refill_arg;
 };
@@ -248,6 +250,35 @@ record_end(const char *in, size_t i, size_t end, unsigned *state, long *newlines
 	return SIZE_MAX;
 }
 
+/*
+ * Every field is well-formed UTF-8, or the record is AQ_ETYPE.  The
+ * record as read is checked first, in one pass that is quick for ASCII:
+ * the fields are its bytes less some ASCII ones (quotes, backslashes,
+ * commas), so when it is valid they all are.
+ */
+static int
+check_utf8(struct aq_csv *c)
+{
+	size_t i, ok;
+
+	if (aq_utf8_valid(c->raw.data, c->raw.len) == c->raw.len)
+		return AQ_OK;
+	for (i = 0; i < c->nfields; i++) {
+		const char *f = c->text.data + c->start[i];
+
+		if ((ok = aq_utf8_valid(f, c->len[i])) < c->len[i]) {
+			snprintf(c->why, sizeof c->why, "field %zu: invalid UTF-8 (an "
+			    "ill-formed sequence at byte 0x%02x, byte %zu of the field)", i + 1,
+			    (unsigned char)f[ok], ok + 1);
+			c->nfields = 0;
+			return aqi_fail(&c->err, AQ_ETYPE, "%s:%ld: %s", c->name, c->rec_line,
+			    c->why);
+		}
+	}
+	/* bytes that only quotes or escapes split: the fields are whole */
+	return AQ_OK;
+}
+
 int
 aq_csv_next(struct aq_csv *c)
 {
@@ -261,6 +292,7 @@ aq_csv_next(struct aq_csv *c)
 		aq_buf_free(&c->raw);
 	aq_buf_reset(&c->raw);
 	c->nfields = 0;
+	c->why[0] = '\0';
 	for (;;) {
 		long nl = 0;
 		size_t at = c->pos, e;
@@ -328,7 +360,7 @@ record:
 	if ((rc = split(c)) != AQ_OK)
 		return aqi_fail(&c->err, rc, "%s:%ld: out of memory", c->name, c->rec_line);
 	c->number++;
-	return AQ_OK;
+	return check_utf8(c);
 }
 
 size_t
@@ -372,6 +404,12 @@ const char *
 aq_csv_name(const struct aq_csv *c)
 {
 	return c->name;
+}
+
+const char *
+aq_csv_error(const struct aq_csv *c)
+{
+	return c->why;
 }
 
 const char *

@@ -118,6 +118,18 @@ int aq_buf_json_string(struct aq_buf *b, const char *s, size_t len);
  */
 size_t aq_json_double(double d, char *buf, size_t size);
 
+/*
+ * The length of the longest prefix of s[0..len) that is well-formed
+ * UTF-8 (RFC 3629): len when all of it is, else the offset of the first
+ * byte of the first ill-formed sequence.  Overlong forms (C0 80, E0 80
+ * 80, F0 80 80 80), UTF-16 surrogates (ED A0 80 to ED BF BF), code points
+ * above U+10FFFF (F4 90 80 80 on), the bytes C0, C1 and F5 to FF, stray
+ * continuation bytes and a sequence cut short are all ill-formed.  NUL is
+ * a character like any other.  0 when s is NULL.  ASCII costs about a
+ * byte-compare per eight bytes.
+ */
+size_t aq_utf8_valid(const char *s, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* JSON values                                                         */
 /* ------------------------------------------------------------------ */
@@ -178,8 +190,18 @@ const char *aq_value_key(const struct aq_value *v, size_t *len);
  * chunks and keeps at most one line in memory, so its memory is bounded
  * by the longest line, not by the input.  It accepts CRLF, a missing
  * final newline and blank lines (which are skipped but counted), and
- * checks that strings are valid UTF-8.
+ * checks that strings are valid UTF-8.  A line nested deeper than
+ * AQ_JSON_MAX_DEPTH is an error of that line.
  */
+
+/*
+ * The deepest nesting of objects and arrays that any JSON parse of the
+ * library accepts (the reader's lines, the API client's bodies); the
+ * top-level object is level 1.  Deeper input is refused, so that every
+ * tree can be walked recursively with a small stack.  OpenAQ records
+ * need fewer than 10.
+ */
+#define AQ_JSON_MAX_DEPTH 1000
 struct aq_reader;
 
 struct aq_reader *aq_reader_new(void);
@@ -193,9 +215,11 @@ void aq_reader_set_errbuf(struct aq_reader *r, char *buf, size_t size);
 int aq_reader_open(struct aq_reader *r, int fd, const char *name);
 /*
  * Read the next record.  AQ_OK sets *rec; AQ_EOF at the end of input;
- * AQ_EJSON when a line is not one JSON object: the line is consumed, the
- * detail buffer says "NAME:LINE:COL: what is wrong", and the next call
- * goes on with the following line.  AQ_EIO and AQ_ENOMEM are final.
+ * AQ_EJSON when a line is not one JSON object (or is nested deeper than
+ * AQ_JSON_MAX_DEPTH: "nested deeper than 1000 levels"): the line is
+ * consumed, the detail buffer says "NAME:LINE:COL: what is wrong", and
+ * the next call goes on with the following line.  AQ_EIO and AQ_ENOMEM
+ * are final.
  */
 int aq_reader_next(struct aq_reader *r, const struct aq_value **rec);
 /* The line number of the last record or error. */
@@ -264,12 +288,20 @@ int aq_csv_open(struct aq_csv *c, int fd, const char *name);
 int aq_csv_open_mem(struct aq_csv *c, const char *data, size_t len, const char *name);
 /*
  * Read the next record.  AQ_OK: the accessors below describe it until the
- * next call.  AQ_EOF at the end of the input.  AQ_ERANGE (a record longer
- * than 1 MiB), AQ_EIO, AQ_ENOMEM and AQ_ECANCELED (refill said stop) are
- * final; the detail buffer says "NAME:LINE: what is wrong".
+ * next call.  AQ_EOF at the end of the input.  AQ_ETYPE when a field is
+ * not well-formed UTF-8 (aq_utf8_valid()): the record is consumed, it has
+ * no fields, aq_csv_line() and aq_csv_raw() give it, aq_csv_error() says
+ * which field, and the next call goes on with the following record.
+ * AQ_ERANGE (a record longer than 1 MiB), AQ_EIO, AQ_ENOMEM and
+ * AQ_ECANCELED (refill said stop) are final.  The detail buffer says
+ * "NAME:LINE: what is wrong".
  */
 int aq_csv_next(struct aq_csv *c);
-/* The number of fields of the record (at least 1). */
+/* After AQ_ETYPE from aq_csv_next(): what is wrong, the detail buffer's
+ * text without its "NAME:LINE: " ("field 3: invalid UTF-8 ..."); "" after
+ * any other outcome. */
+const char *aq_csv_error(const struct aq_csv *c);
+/* The number of fields of the record (at least 1 after AQ_OK). */
 size_t aq_csv_fields(const struct aq_csv *c);
 /* Field i, unquoted and unescaped, NUL-terminated, its length in *len;
  * NULL when i is past the last field. */

@@ -169,6 +169,51 @@ excerpt(const char *s, size_t len, size_t off, char *out, size_t size)
 	out[o] = '\0';
 }
 
+/* The line is not JSON at byte col (0 the first): AQ_EJSON, saying why. */
+static int
+refuse(struct aq_reader *r, size_t col)
+{
+	r->errcol = col + 1;
+	return aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: %s", r->name, r->line, col + 1,
+	    r->why);
+}
+
+/*
+ * What yajl lets through: ill-formed UTF-8 (it checks lead and
+ * continuation bytes, not overlong forms, surrogates or the end of
+ * Unicode), and vertical tab and form feed as white space (RFC 8259 has
+ * only space, tab, LF and CR).  UTF-8 is checked before the parse,
+ * which then sees only valid text; VT and FF after a parse that
+ * succeeded, when any of them can only be outside a string (inside one
+ * they are control characters, which yajl refuses).
+ */
+static int
+check_utf8(struct aq_reader *r)
+{
+	size_t ok = aq_utf8_valid(r->raw, r->rawlen);
+
+	if (ok == r->rawlen)
+		return AQ_OK;
+	snprintf(r->why, sizeof r->why, "invalid JSON: invalid UTF-8 (an ill-formed "
+	    "sequence at byte 0x%02x)", (unsigned char)r->raw[ok]);
+	return refuse(r, ok);
+}
+
+static int
+check_space(struct aq_reader *r)
+{
+	const char *vt = memchr(r->raw, '\v', r->rawlen);
+	const char *ff = memchr(r->raw, '\f', vt ? (size_t)(vt - r->raw) : r->rawlen);
+	const char *at = ff ? ff : vt;
+
+	if (at == NULL)
+		return AQ_OK;
+	snprintf(r->why, sizeof r->why, "invalid JSON: %s outside a string "
+	    "(JSON white space is only space, tab, LF and CR)", at == ff ?
+	    "form feed" : "vertical tab");
+	return refuse(r, (size_t)(at - r->raw));
+}
+
 static int
 parse_line(struct aq_reader *r, const struct aq_value **rec)
 {
@@ -177,8 +222,11 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	const char *why = NULL;
 	size_t col;
 	char *text;
+	int rc;
 
 	aqi_builder_reset(&r->b);
+	if ((rc = check_utf8(r)) != AQ_OK)
+		return rc;
 	/* the tree points into a copy of the line: raw stays as it came */
 	if ((text = aqi_arena_strdup(&r->b.arena, r->raw, r->rawlen)) == NULL)
 		return aqi_fail(&r->err, AQ_ENOMEM, "%s:%ld: out of memory", r->name,
@@ -199,6 +247,8 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		st = yajl_parse(r->yajl, sep, 1);
 	if (st == yajl_status_ok && r->b.depth == 0 && r->b.values == 1 &&
 	    !r->b.not_object) {
+		if ((rc = check_space(r)) != AQ_OK)
+			return rc;
 		*rec = r->b.root;
 		return AQ_OK;
 	}
@@ -212,6 +262,10 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		why = "more than one JSON value on the line";
 	else if (st == yajl_status_ok)
 		why = "the line ends inside a JSON value", col = r->rawlen;
+	else if (r->b.too_deep)
+		/* yajl has consumed the bracket that opens one level too many */
+		why = "nested deeper than " AQI_STR(AQ_JSON_MAX_DEPTH) " levels",
+		col = col > 0 ? col - 1 : 0;
 	else if (st == yajl_status_client_canceled)
 		why = NULL;	/* out of memory in a callback */
 
@@ -235,13 +289,12 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		if (msg != NULL)
 			yajl_free_error(r->yajl, msg);
 	} else
-		snprintf(r->why, sizeof r->why, "invalid NDJSON: %s", why);
-	r->errcol = col + 1;
-	aqi_fail(&r->err, AQ_EJSON, "%s:%ld:%zu: %s", r->name, r->line, col + 1, r->why);
+		snprintf(r->why, sizeof r->why, "invalid %s: %s", r->b.too_deep ?
+		    "JSON" : "NDJSON", why);
 	/* the handle may be mid-value or in error: start afresh next line */
 	yajl_free(r->yajl);
 	r->yajl = NULL;
-	return AQ_EJSON;
+	return refuse(r, col);
 }
 
 /* Is the line only JSON white space? */

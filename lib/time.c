@@ -119,9 +119,12 @@ aq_time_parse(const char *s, size_t len, struct aq_time *t)
 			sign = *p++ == '-' ? -1 : 1;
 			if (!digits(&p, end, 2, &oh))
 				return AQ_EINVAL;
-			if (p < end && *p == ':')
+			/* +hh, +hhmm or +hh:mm; a colon needs its minutes */
+			if (p < end && *p == ':') {
 				p++;
-			if (p < end && !digits(&p, end, 2, &om))
+				if (!digits(&p, end, 2, &om))
+					return AQ_EINVAL;
+			} else if (p < end && !digits(&p, end, 2, &om))
 				return AQ_EINVAL;
 			has_zone = 1;
 		}

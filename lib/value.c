@@ -159,6 +159,13 @@ open_container(struct aqi_builder *b, int type)
 	const struct aqi_skipset *rule;
 
 	end_number(b);
+	/* every parse goes through here: the bound on nesting that keeps
+	 * whoever walks the tree (recursively, as aq_writer_value() does)
+	 * within a small stack; skipped containers count too */
+	if (b->depth + b->skipping >= AQ_JSON_MAX_DEPTH) {
+		b->too_deep = 1;
+		return 0;
+	}
 	if (skipped(b)) {
 		b->skipping++;
 		return 1;
@@ -278,6 +285,7 @@ aqi_builder_reset(struct aqi_builder *b)
 	b->skip_next = 0;
 	b->values = 0;
 	b->not_object = 0;
+	b->too_deep = 0;
 	b->lo = b->hi = 0;
 	b->nul_at = NULL;
 }

@@ -248,12 +248,17 @@ aq_writer_null(struct aq_writer *w)
 	return put(w, "null", 4);
 }
 
-int
-aq_writer_value(struct aq_writer *w, const struct aq_value *v)
+/* Recursive, as deep as the tree: at most AQ_JSON_MAX_DEPTH, the bound
+ * of every tree the library builds. */
+static int
+value(struct aq_writer *w, const struct aq_value *v, size_t depth)
 {
 	const struct aq_value *c;
 	int rc;
 
+	if (depth > AQ_JSON_MAX_DEPTH && (aq_value_type(v) == AQ_OBJECT ||
+	    aq_value_type(v) == AQ_ARRAY))
+		return fail(w, AQ_EINVAL);
 	switch (aq_value_type(v)) {
 	case AQ_NULL:
 		return aq_writer_null(w);
@@ -270,7 +275,7 @@ aq_writer_value(struct aq_writer *w, const struct aq_value *v)
 			return rc;
 		for (c = v->u.first; c != NULL; c = c->next) {
 			rc = put_key(w, c->key, c->keylen);
-			if (rc != AQ_OK || (rc = aq_writer_value(w, c)) != AQ_OK)
+			if (rc != AQ_OK || (rc = value(w, c, depth + 1)) != AQ_OK)
 				return rc;
 		}
 		return aq_writer_end_object(w);
@@ -278,11 +283,17 @@ aq_writer_value(struct aq_writer *w, const struct aq_value *v)
 		if ((rc = aq_writer_begin_array(w)) != AQ_OK)
 			return rc;
 		for (c = v->u.first; c != NULL; c = c->next)
-			if ((rc = aq_writer_value(w, c)) != AQ_OK)
+			if ((rc = value(w, c, depth + 1)) != AQ_OK)
 				return rc;
 		return aq_writer_end_array(w);
 	}
 	return AQ_EINVAL;
+}
+
+int
+aq_writer_value(struct aq_writer *w, const struct aq_value *v)
+{
+	return value(w, v, 1);
 }
 
 void

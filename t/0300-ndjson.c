@@ -348,6 +348,42 @@ main(void)
 		aq_reader_free(r2);
 	}
 
+	/* JSON white space is space, tab, LF and CR only: yajl also takes
+	 * vertical tab and form feed, the reader does not */
+	{
+		static const char in[] = "{\"a\":1,\v\"b\":2}\n"
+		    "\f{\"a\":1}\n"
+		    "{\"a\":1} \v\n"
+		    "{\"a\":[1,\f2]}\n"
+		    "{\"a\":\"x\vy\"}\n"
+		    "{\"a\":\"x\\u000b\\fy\"}\n"
+		    "{\"a\":1}\n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 8 &&
+		    strstr(aq_reader_error(r), "vertical tab outside a string") != NULL,
+		    "a vertical tab between members is refused, at its column (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 1 &&
+		    strstr(errbuf, "in.ndjson:2:1: invalid JSON: form feed outside a string") == errbuf,
+		    "a form feed before the object is refused (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 9, "a vertical tab after it too (%s)",
+		    errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 9, "a form feed in an array too (%s)",
+		    errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 5,
+		    "a raw vertical tab in a string is a control character (%s)", errbuf);
+		v = next(&rc);
+		is_str(aq_value_string(aq_value_get(v, "a"), NULL), "x\v\fy",
+		    "escaped, they are characters of the string");
+		v = next(&rc);
+		ok(rc == AQ_OK && aq_reader_line(r) == 7, "the next line is read");
+	}
+
 	aq_reader_free(r);
 	if (fds[0] != -1)
 		close(fds[0]);

@@ -62,6 +62,15 @@ main(void)
 	is_int(rc, AQ_EINVAL, "a dot without digits");
 	utc("", &rc);
 	is_int(rc, AQ_EINVAL, "empty");
+	utc("2024-09-25T22:00+02:", &rc);
+	is_int(rc, AQ_EINVAL, "a colon after the offset's hours needs its minutes");
+	utc("2024-09-25T22:00:00+02:", &rc);
+	is_int(rc, AQ_EINVAL, "... with seconds too");
+	utc("2024-09-25T22:00:00-05:3", &rc);
+	is_int(rc, AQ_EINVAL, "... and both of the minutes' digits");
+	is_str(utc("2024-09-25T22:00+02", &rc), "2024-09-25T20:00:00Z", "+hh is read");
+	is_str(utc("2024-09-25T22:00+0200", &rc), "2024-09-25T20:00:00Z", "+hhmm is read");
+	is_str(utc("2024-09-25T22:00+02:00", &rc), "2024-09-25T20:00:00Z", "+hh:mm is read");
 	utc("2024-01-01T00:00:00+19:00", &rc);
 	is_int(rc, AQ_ERANGE, "offset beyond 18 hours");
 	is_str(utc("1969-12-31T23:59:59.5Z", &rc), "1969-12-31T23:59:59.5Z", "before the epoch");

@@ -1,0 +1,65 @@
+/*
+ * utf8.c: the exact UTF-8 check (RFC 3629, Table 3-7 of the Unicode
+ * standard): no overlong form, no UTF-16 surrogate, nothing above
+ * U+10FFFF.  yajl's own check lets all three through.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "aq-int.h"
+
+size_t
+aq_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *start = p, *end = p + len;
+
+	if (s == NULL)
+		return 0;
+	while (p < end) {
+		unsigned c = *p;
+		unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
+		size_t n, k;
+
+		if (c < 0x80) {
+			/* ASCII, the usual case: eight bytes a step */
+			uint64_t w;
+
+			while (end - p >= 8) {
+				memcpy(&w, p, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				p += 8;
+			}
+			while (p < end && *p < 0x80)
+				p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 2;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			if (c == 0xe0)
+				lo = 0xa0; /* below: overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* above: surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			if (c == 0xf0)
+				lo = 0x90; /* below: overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above: past U+10FFFF */
+		} else
+			break; /* a continuation byte, C0, C1 or F5-FF */
+		if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+			break;
+		for (k = 2; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (k < n)
+			break;
+		p += n;
+	}
+	return (size_t)(p - start);
+}
