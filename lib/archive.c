@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "aq-int.h"
+#include "http-int.h"
 
 #define MAX_JOBS 64
 #define MAX_OBJECT (64u << 20)	/* compressed; a location-day is a few KB */
@@ -318,28 +319,6 @@ aq_archive_key_day(const char *key, int64_t *location, int *year, int *month, in
 	if (day)
 		*day = ymd % 100;
 	return AQ_OK;
-}
-
-/* Percent-encode s into b: every byte but unreserved ones and those in keep. */
-static int
-encode(struct aq_buf *b, const char *s, const char *keep)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int rc = AQ_OK;
-
-	for (; *s && rc == AQ_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' || (c != 0 && strchr(keep, c)))
-			rc = aq_buf_append(b, s, 1);
-		else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-			rc = aq_buf_append(b, e, 3);
-		}
-	}
-	return rc;
 }
 
 /* ---- gzip ---- */
@@ -779,13 +758,13 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 			rc = aq_buf_puts(&url, a->path_style ? "?list-type=2&prefix=" :
 			    "/?list-type=2&prefix=");
 		if (rc == AQ_OK)
-			rc = encode(&url, prefix, "");
+			rc = aqi_url_encode(&url, prefix, "");
 		if (rc == AQ_OK && a->max_keys > 0)
 			rc = aq_buf_printf(&url, "&max-keys=%u", a->max_keys);
 		if (rc == AQ_OK && token.len > 0) {
 			rc = aq_buf_puts(&url, "&continuation-token=");
 			if (rc == AQ_OK)
-				rc = encode(&url, token.data, "");
+				rc = aqi_url_encode(&url, token.data, "");
 		}
 		if (rc != AQ_OK)
 			break;
@@ -861,7 +840,7 @@ start(struct aq_archive *a, struct xfer *x, struct item *it)
 	if (rc == AQ_OK)
 		rc = aq_buf_puts(&u, "/");
 	if (rc == AQ_OK)
-		rc = encode(&u, it->key, "/=");
+		rc = aqi_url_encode(&u, it->key, "/=");
 	if (rc == AQ_OK && u.len >= sizeof x->url)
 		rc = AQ_EINVAL;
 	if (rc != AQ_OK) {

@@ -179,13 +179,6 @@ escape(const char *in, size_t n, char *out, size_t size)
 	out[o] = '\0';
 }
 
-static int
-unreserved(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
 /*
  * How many bytes at the start of s (n of them) spell key, as it is or
  * percent-encoded (enc; the hex digits in either case): the length of the
@@ -204,7 +197,7 @@ spell(const char *s, size_t n, const char *key, int enc, int *whole)
 		char e[3] = {(char)*k, '\0', '\0'};
 		size_t w = 1;
 
-		if (enc && !unreserved(*k)) {
+		if (enc && !aqi_url_unreserved(*k)) {
 			e[0] = '%';
 			e[1] = hex[*k >> 4];
 			e[2] = hex[*k & 15];

@@ -117,6 +117,20 @@ int aqi_http_check_param(struct aqi_errbuf *e, const char *name);
 int aqi_http_query(struct aqi_errbuf *e, const char *const *params, struct aq_buf *q,
     unsigned *limit, int *fixed_limit, long *page, int *fixed_page);
 
+/* RFC 3986 unreserved: the bytes a URL carries as they are (curl_easy_escape()
+ * keeps the same). */
+static inline int
+aqi_url_unreserved(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+/* Append s to b percent-encoded: every byte but the unreserved ones and
+ * those in keep ("," for list values, "/=" for S3 keys) as %XX.  AQ_OK or
+ * AQ_ENOMEM (b then holds a part of it). */
+int aqi_url_encode(struct aq_buf *b, const char *s, const char *keep);
+
 /* One page of a walk. */
 struct aqi_http_request {
 	const char *base;  /* trimmed by aqi_http_base() */

@@ -60,34 +60,34 @@ aqi_http_check_param(struct aqi_errbuf *e, const char *name)
 	return AQ_OK;
 }
 
-/* RFC 3986 unreserved, as curl_easy_escape() keeps them; and the comma,
- * which separates list items and reads better unescaped. */
-static int
-kept(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == ',';
-}
-
-static int
-add_param(struct aq_buf *q, const char *name, const char *value)
+int
+aqi_url_encode(struct aq_buf *b, const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p;
 	char pct[3] = {'%', 0, 0};
-	int rc;
+	int rc = AQ_OK;
 
-	rc = aq_buf_printf(q, "%s%s=", q->len ? "&" : "", name);
-	for (p = (const unsigned char *)value; rc == AQ_OK && *p; p++) {
-		if (kept(*p))
-			rc = aq_buf_append(q, p, 1);
+	for (p = (const unsigned char *)s; rc == AQ_OK && *p; p++) {
+		if (aqi_url_unreserved(*p) || strchr(keep, *p) != NULL)
+			rc = aq_buf_append(b, p, 1);
 		else {
 			pct[1] = hex[*p >> 4];
 			pct[2] = hex[*p & 15];
-			rc = aq_buf_append(q, pct, 3);
+			rc = aq_buf_append(b, pct, 3);
 		}
 	}
 	return rc;
+}
+
+/* NAME=VALUE; the comma, which separates list items, reads better
+ * unescaped. */
+static int
+add_param(struct aq_buf *q, const char *name, const char *value)
+{
+	int rc = aq_buf_printf(q, "%s%s=", q->len ? "&" : "", name);
+
+	return rc == AQ_OK ? aqi_url_encode(q, value, ",") : rc;
 }
 
 int
