@@ -927,40 +927,36 @@ plan_series(struct aq_client *c, const char *kind, const struct opts *o, const c
 
 /* ---- archive ---- */
 
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void
+on_location_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
+{
+	struct ids *ids = arg;
+	int64_t id;
+
+	if (aq_value_int64(aq_value_get(rec, "id"), &id) != AQ_OK || id < 1)
+		cli_errx(EX_DATAERR, "--locations-from %s:%ld: no location id", aq_reader_name(r),
+		    aq_reader_line(r));
+	if (ids->n == ids->cap &&
+	    (ids->v = realloc(ids->v, (ids->cap = ids->cap ? ids->cap * 2 : 64) * sizeof *ids->v)) ==
+	    NULL)
+		cli_errx(EX_OSERR, "out of memory");
+	ids->v[ids->n++] = id;
+}
+
 /* Location ids from aq-fetch locations output or aq-dims location rows. */
 static size_t
 read_locations(const char *path, int64_t **out)
 {
-	struct aq_reader *rd = aq_reader_new();
-	const struct aq_value *rec;
-	char errbuf[512];
-	size_t n = 0, cap = 64;
-	int64_t *v = cli_xmalloc(cap * sizeof *v), id;
-	int fd, rc;
+	struct ids ids = {NULL, 0, 0};
 
-	if (rd == NULL)
-		cli_errx(EX_OSERR, "out of memory");
-	aq_reader_set_errbuf(rd, errbuf, sizeof errbuf);
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		cli_err(EX_NOINPUT, "--locations-from %s", path);
-	aq_reader_open(rd, fd, path);
-	while ((rc = aq_reader_next(rd, &rec)) == AQ_OK) {
-		if (aq_value_int64(aq_value_get(rec, "id"), &id) != AQ_OK || id < 1)
-			cli_errx(EX_DATAERR, "--locations-from %s:%ld: no location id",
-			    aq_reader_name(rd), aq_reader_line(rd));
-		if (n == cap && (v = realloc(v, (cap *= 2) * sizeof *v)) == NULL)
-			cli_errx(EX_OSERR, "out of memory");
-		v[n++] = id;
-	}
-	if (rc != AQ_EOF)
-		cli_errx(cli_status(rc), "--locations-from %s", errbuf);
-	aq_reader_free(rd);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	*out = v;
-	return n;
+	cli_read_file(path, "--locations-from", CLI_FILE_STDIN, on_location_record, &ids);
+	*out = ids.v != NULL ? ids.v : cli_xmalloc(sizeof **out);
+	return ids.n;
 }
 
 static int

@@ -531,6 +531,38 @@ cli_loop_run(struct cli_loop *loop, int argc, char **argv)
 	return status;
 }
 
+/* ---- files named by options ---- */
+
+void
+cli_read_file(const char *path, const char *opt, int flags,
+    void (*fn)(void *arg, struct aq_reader *r, const struct aq_value *rec), void *arg)
+{
+	struct aq_reader *r;
+	const struct aq_value *rec;
+	char errbuf[512];
+	int fd, rc;
+
+	if ((flags & CLI_FILE_STDIN) && strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if ((flags & CLI_FILE_OPTIONAL) && errno == ENOENT)
+			return;
+		cli_err(EX_NOINPUT, "%s %s", opt, path);
+	}
+	if ((r = aq_reader_new()) == NULL)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
+	if (aq_reader_open(r, fd, path) != AQ_OK)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	while ((rc = aq_reader_next(r, &rec)) == AQ_OK)
+		fn(arg, r, rec);
+	if (rc != AQ_EOF)
+		cli_errx(cli_status(rc), "%s %s", opt, errbuf);
+	aq_reader_free(r);
+	if (fd != STDIN_FILENO)
+		close(fd);
+}
+
 /* ---- progress ---- */
 
 static int progress_shown;

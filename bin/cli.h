@@ -117,6 +117,19 @@ int cli_loop_run(struct cli_loop *loop, int argc, char **argv);
  */
 int cli_loop_wait(double seconds);
 
+/*
+ * A file of records that an option names (--sensors, --locations-from,
+ * --manifest), read whole before the input: fn(arg, r, rec) for each
+ * record, in order.  A file that cannot be opened exits 66; a line that is
+ * not JSON, or a read error, exits 65 or 74; each message is "prog: OPT
+ * PATH..." with the reader's line.  CLI_FILE_STDIN: "-" is standard
+ * input; CLI_FILE_OPTIONAL: a file that does not exist reads as empty.
+ */
+#define CLI_FILE_STDIN 1
+#define CLI_FILE_OPTIONAL 2
+void cli_read_file(const char *path, const char *opt, int flags,
+    void (*fn)(void *arg, struct aq_reader *r, const struct aq_value *rec), void *arg);
+
 /* Progress on stderr when it is a terminal, at most 5 times a second. */
 void cli_progress(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Erase the progress line. */

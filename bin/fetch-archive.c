@@ -6,8 +6,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,39 +102,27 @@ manifest_free(struct manifest *m)
 }
 
 static void
+on_manifest_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
+{
+	struct manifest *m = arg;
+	const char *key = aq_value_string(aq_value_get(rec, "key"), NULL);
+	const char *etag = aq_value_string(aq_value_get(rec, "etag"), NULL);
+	const char *mod = aq_value_string(aq_value_get(rec, "last_modified"), NULL);
+	int64_t size = -1, rows = 0;
+
+	if (key == NULL || etag == NULL)
+		cli_errx(EX_DATAERR, "--manifest %s:%ld: no key or etag: not a manifest",
+		    aq_reader_name(r), aq_reader_line(r));
+	(void)aq_value_int64(aq_value_get(rec, "size"), &size);
+	(void)aq_value_int64(aq_value_get(rec, "rows"), &rows);
+	set_entry(lookup(m, key, 1), etag, size, mod ? mod : "", rows);
+}
+
+/* The manifest of earlier runs; none on the first. */
+static void
 manifest_read(struct manifest *m, const char *path)
 {
-	struct aq_reader *r;
-	const struct aq_value *rec;
-	char errbuf[512];
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return;		/* the first run */
-		cli_err(EX_NOINPUT, "--manifest %s", path);
-	}
-	if ((r = aq_reader_new()) == NULL)
-		cli_errx(EX_OSERR, "out of memory");
-	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
-	aq_reader_open(r, fd, path);
-	while ((rc = aq_reader_next(r, &rec)) == AQ_OK) {
-		const char *key = aq_value_string(aq_value_get(rec, "key"), NULL);
-		const char *etag = aq_value_string(aq_value_get(rec, "etag"), NULL);
-		const char *mod = aq_value_string(aq_value_get(rec, "last_modified"), NULL);
-		int64_t size = -1, rows = 0;
-
-		if (key == NULL || etag == NULL)
-			cli_errx(EX_DATAERR, "--manifest %s:%ld: no key or etag: not a manifest",
-			    path, aq_reader_line(r));
-		(void)aq_value_int64(aq_value_get(rec, "size"), &size);
-		(void)aq_value_int64(aq_value_get(rec, "rows"), &rows);
-		set_entry(lookup(m, key, 1), etag, size, mod ? mod : "", rows);
-	}
-	if (rc != AQ_EOF)
-		cli_errx(cli_status(rc), "--manifest %s", errbuf);
-	aq_reader_free(r);
-	close(fd);
+	cli_read_file(path, "--manifest", CLI_FILE_OPTIONAL, on_manifest_record, m);
 }
 
 static int

@@ -1,10 +1,8 @@
 /* sensors.c: the --sensors lookup table of aq-norm. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "field.h"
@@ -246,41 +244,36 @@ record(struct sensors *s, const struct aq_value *rec)
 	return REC_NONE;
 }
 
+struct load {
+	struct sensors *s;
+	const char *opt;
+	int flags;
+	unsigned long unused;
+};
+
+static void
+on_sensor_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
+{
+	struct load *l = arg;
+	int kind = record(l->s, rec);
+
+	if (kind == REC_SENSORS || (kind == REC_PARAMETER && !(l->flags & SENSORS_ONLY)))
+		return;
+	if (l->flags & SENSORS_ONLY)
+		cli_errx(EX_DATAERR, "%s %s:%ld: neither a location with sensors, a sensor "
+		    "record nor a sensor row", l->opt, aq_reader_name(r), aq_reader_line(r));
+	l->unused++;
+}
+
 void
 sensors_load(struct sensors *s, const char *path, const char *opt, int flags)
 {
-	struct aq_reader *r;
-	const struct aq_value *rec;
-	char errbuf[512];
-	unsigned long unused = 0;
-	int fd, rc, kind;
+	struct load l = {s, opt, flags, 0};
 
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		cli_err(EX_NOINPUT, "%s %s", opt, path);
-	if ((r = aq_reader_new()) == NULL)
-		rows_nomem();
-	aq_reader_set_errbuf(r, errbuf, sizeof errbuf);
-	if (aq_reader_open(r, fd, path) != AQ_OK)
-		rows_nomem();
-	while ((rc = aq_reader_next(r, &rec)) == AQ_OK) {
-		kind = record(s, rec);
-		if (kind == REC_SENSORS || (kind == REC_PARAMETER && !(flags & SENSORS_ONLY)))
-			continue;
-		if (flags & SENSORS_ONLY)
-			cli_errx(EX_DATAERR, "%s %s:%ld: neither a location with sensors, a sensor "
-			    "record nor a sensor row", opt, aq_reader_name(r), aq_reader_line(r));
-		unused++;
-	}
-	if (rc != AQ_EOF)
-		cli_errx(cli_status(rc), "%s %s", opt, errbuf);
-	aq_reader_free(r);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (unused > 0)
+	cli_read_file(path, opt, CLI_FILE_STDIN, on_sensor_record, &l);
+	if (l.unused > 0)
 		cli_warnx("%s %s: %lu records are neither locations, sensors nor "
-		    "parameters", opt, path, unused);
+		    "parameters", opt, path, l.unused);
 }
 
 static int
