@@ -519,18 +519,6 @@ csv_reading(struct reading *r, const struct aq_csv *c)
 	return NULL;
 }
 
-/* A header again: files joined into one stream (zcat *.csv.gz), quoted
- * or not.  A data row's sensors_id field is a number, so only a record
- * whose field there names the column is looked at closely. */
-static int
-header_again(const struct aq_csv *c)
-{
-	const char *f = aq_csv_field(c, (size_t)hdr.col[AQ_ARCHIVE_SENSORS_ID], NULL);
-
-	return f != NULL && (strcmp(f, "sensors_id") == 0 || strcmp(f, "sensor_id") == 0) &&
-	    aq_csv_archive_header(c, NULL);
-}
-
 static int
 on_csv(void *arg, struct aq_csv *c)
 {
@@ -538,7 +526,7 @@ on_csv(void *arg, struct aq_csv *c)
 	const char *reason;
 	size_t rawlen;
 
-	if (aq_csv_number(c) == 1 || header_again(c)) {
+	if (aq_csv_number(c) == 1 || csv_header_again(c, hdr.col[AQ_ARCHIVE_SENSORS_ID])) {
 		if (!aq_csv_archive_header(c, hdr.col)) {
 			cli_warnx("%s:%ld: not the archive CSV header (location_id,sensors_id,"
 			    "location,datetime,lat,lon,parameter,units,value)", aq_csv_name(c),

@@ -241,9 +241,11 @@ write_rows(struct state *st, const struct aq_archive_object *o, const char *data
 	size_t nf = 0, i, flen;
 
 	*rows = 0;
+	col[AQ_ARCHIVE_SENSORS_ID] = -1;	/* until the header says */
 	aq_csv_open_mem(st->csv, data, len, o->key);
 	while ((rc = aq_csv_next(st->csv)) == AQ_OK) {
-		if (aq_csv_number(st->csv) == 1 || aq_csv_archive_header(st->csv, NULL)) {
+		if (aq_csv_number(st->csv) == 1 ||
+		    csv_header_again(st->csv, col[AQ_ARCHIVE_SENSORS_ID])) {
 			if (!aq_csv_archive_header(st->csv, col)) {
 				cli_warnx("%s:%ld: not the archive CSV header", o->key,
 				    aq_csv_line(st->csv));

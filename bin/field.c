@@ -452,3 +452,12 @@ field_num(const struct aq_value *v, const char *name, const char **text, size_t 
 		*text = NULL;
 	return NULL;
 }
+
+int
+csv_header_again(const struct aq_csv *c, int sensors_col)
+{
+	const char *f = sensors_col >= 0 ? aq_csv_field(c, (size_t)sensors_col, NULL) : NULL;
+
+	return f != NULL && (strcmp(f, "sensors_id") == 0 || strcmp(f, "sensor_id") == 0) &&
+	    aq_csv_archive_header(c, NULL);
+}

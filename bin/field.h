@@ -94,4 +94,12 @@ const char *field_str(const struct aq_value *v, const char *name, const char **s
 const char *field_num(const struct aq_value *v, const char *name, const char **text,
     size_t *len, double *d, char *tmp);
 
+/*
+ * Is the CSV record the archive's header again (files joined into one
+ * stream, zcat *.csv.gz), given where the first header put sensors_id
+ * (col)?  Only a record whose field there names the column is looked at
+ * closely: a data row's is a number, so rows cost one comparison.
+ */
+int csv_header_again(const struct aq_csv *c, int sensors_col);
+
 #endif /* FIELD_H */
