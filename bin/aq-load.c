@@ -20,6 +20,7 @@ static struct {
 	int stop;		/* an exit status a reject asked for */
 	unsigned long read;
 	const char *table;
+	const char *label;	/* --label, for the run log */
 } g;
 
 static void CLI_DEAD
@@ -27,16 +28,17 @@ usage(int status)
 {
 	FILE *fp = status ? stderr : stdout;
 
-	fprintf(fp, "usage: aq-load [-q] [-d conninfo] -t table [--mode upsert|insert|ignore]\n"
+	fprintf(fp, "usage: aq-load [-q] [-d dbname] -t table [--mode upsert|insert|ignore]\n"
 	    "               [--batch n] [--stream [--flush-interval duration]] [--strict]\n"
-	    "               [--reject file] [--max-rejects n] [file ...]\n"
-	    "       aq-load [-q] [-d conninfo] --init\n");
+	    "               [--reject file] [--max-rejects n] [--label text] [file ...]\n"
+	    "       aq-load [-q] [-d dbname] --init\n");
 	if (status == 0)
 		fputs("\naq-load loads NDJSON rows into a PostgreSQL table with COPY, in\n"
 		    "batches of one transaction each, so that a rerun never duplicates a row.\n"
 		    "\n"
 		    "  -t, --table TABLE        the table (its columns are the rows' keys)\n"
-		    "  -d, --dbname CONNINFO    libpq conninfo or URI (default: PG* environment)\n"
+		    "  -d, --dbname DBNAME      a database name, libpq conninfo or URI\n"
+		    "                           (default: the PG* environment)\n"
 		    "  -m, --mode MODE          upsert (default), insert or ignore\n"
 		    "  -b, --batch N            rows per transaction (default 10000)\n"
 		    "  -s, --stream             commit every --flush-interval too, and when idle\n"
@@ -44,6 +46,7 @@ usage(int status)
 		    "      --strict             a key that is not a column is an error\n"
 		    "  -r, --reject FILE        append refused rows to FILE (else stop at the first)\n"
 		    "      --max-rejects N      exit 65 after more than N rejects\n"
+		    "      --label TEXT         the run's label in table load_run\n"
 		    "      --init               create or upgrade the schema, then load if -t\n"
 		    "  -q, --quiet              no summary line\n"
 		    "  -h, --help               show this help and exit\n"
@@ -52,12 +55,42 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * -d NAME as psql takes it: a conninfo ("key=value ...") or a URI is used
+ * as it is, anything else is a database name.
+ */
+static const char *
+dbname_conninfo(const char *s)
+{
+	static char *ci;
+	struct aq_buf b = {0};
+	const char *p;
+
+	if (s == NULL || *s == '\0' || strchr(s, '=') != NULL ||
+	    strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0)
+		return s;
+	/* dbname='NAME', with ' and \ escaped as libpq reads them */
+	aq_buf_puts(&b, "dbname='");
+	for (p = s; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			aq_buf_append(&b, "\\", 1);
+		aq_buf_append(&b, p, 1);
+	}
+	if (aq_buf_puts(&b, "'") != AQ_OK)
+		cli_errx(EX_SOFTWARE, "out of memory");
+	free(ci);
+	ci = b.data;
+	return ci;
+}
+
 /* Unknown keys are said even with -q: they may be typos. */
 static void
 on_notice(void *arg, int kind, const char *msg)
 {
 	(void)arg;
-	if (!g.quiet || kind == AQ_LOADER_NOTICE_UNKNOWN_KEY)
+	if (kind == AQ_LOADER_NOTICE_RETRY)
+		cli_warnx("%s: %s", g.table, msg);
+	else if (!g.quiet || kind == AQ_LOADER_NOTICE_UNKNOWN_KEY)
 		cli_warnx("%s", msg);
 }
 
@@ -81,6 +114,33 @@ on_reject(void *arg, const char *source, long line, const char *json, size_t len
 		g.stop = st;
 }
 
+/* The exit status for a failed flush. */
+static int
+flush_status(int rc)
+{
+	cli_warnx("%s: %s", g.table, g.errbuf);
+	/* not committed, for a passing reason or a signal: try again later */
+	if (rc == AQ_EDBCONN || rc == AQ_EDBTEMP || rc == AQ_ECANCELED)
+		return EX_TEMPFAIL;
+	return cli_status(rc);
+}
+
+/* Before each commit: the batch's rejects are on disk, or it rolls back. */
+static int
+precommit(void *arg)
+{
+	(void)arg;
+	return g.stop == EX_IOERR || cli_rejects_sync(&g.rejects) != 0;
+}
+
+/* The retry of a failed batch stops at a signal. */
+static int
+stop_retrying(void *arg)
+{
+	(void)arg;
+	return cli_signalled != 0;
+}
+
 static int
 flush(void)
 {
@@ -88,10 +148,9 @@ flush(void)
 
 	if (aq_loader_pending(g.l) == 0)
 		return 0;
-	if ((rc = aq_loader_flush(g.l)) != AQ_OK) {
-		cli_warnx("%s: %s", g.table, g.errbuf);
-		return rc == AQ_EDBCONN ? EX_TEMPFAIL : cli_status(rc);
-	}
+	aq_loader_run_count(g.l, g.read, g.rejects.count);
+	if ((rc = aq_loader_flush(g.l)) != AQ_OK)
+		return flush_status(rc);
 	return g.stop;
 }
 
@@ -158,6 +217,7 @@ main(int argc, char **argv)
 		{"reject", required_argument, NULL, 'r'},
 		{"max-rejects", required_argument, NULL, 'M'},
 		{"init", no_argument, NULL, 'I'},
+		{"label", required_argument, NULL, 'L'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -205,6 +265,9 @@ main(int argc, char **argv)
 		case 'I':
 			init = 1;
 			break;
+		case 'L':
+			g.label = optarg;
+			break;
 		case 'q':
 			g.quiet = 1;
 			break;
@@ -244,7 +307,7 @@ main(int argc, char **argv)
 	aq_loader_set_errbuf(g.l, g.errbuf, sizeof g.errbuf);
 	aq_loader_set_notice_kind(g.l, on_notice, NULL);
 	aq_loader_set_reject(g.l, on_reject, NULL);
-	if ((rc = aq_loader_connect(g.l, conninfo)) != AQ_OK)
+	if ((rc = aq_loader_connect(g.l, dbname_conninfo(conninfo))) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	if (init) {
 		if ((rc = aq_loader_migrate(g.l, &from, &to)) != AQ_OK)
@@ -267,6 +330,11 @@ main(int argc, char **argv)
 	if ((rc = aq_loader_open(g.l, g.table, mode, strict)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	cli_rejects_open(&g.rejects, reject, max_rejects);
+	aq_loader_set_precommit(g.l, precommit, NULL);
+	if (aq_loader_set_retry(g.l, 6, 0.5, 10, stop_retrying, NULL) != AQ_OK)
+		cli_errx(EX_SOFTWARE, "cannot set the retries");
+	if ((rc = aq_loader_run_begin(g.l, g.label)) != AQ_OK)
+		cli_errx(cli_status(rc), "%s: %s", g.table, g.errbuf);
 	cli_catch_signals();
 
 	t0 = cli_now();
@@ -278,20 +346,34 @@ main(int argc, char **argv)
 	g.read += loop.lines_bad;
 	/* at the end of input, or on SIGINT/SIGTERM, commit what was read;
 	 * after an error, the pending batch is abandoned (rolled back) */
-	if (status == 0)
-		status = flush();
+	aq_loader_run_count(g.l, g.read, g.rejects.count);
+	if (status == 0) {
+		status = g.stop;
+		/* the last batch and the run log's row in one transaction */
+		if (status == 0 && (rc = aq_loader_run_end(g.l, 0)) != AQ_OK)
+			status = flush_status(rc);
+		/* a reject in the last batch may ask for a status */
+		if (status == 0)
+			status = g.stop;
+	}
+	if (status == 0 && cli_rejects_sync(&g.rejects) != 0)
+		status = EX_IOERR;
+	if (status != 0 && (rc = aq_loader_run_end(g.l, status)) != AQ_OK)
+		cli_warnx("%s: the run log: %s", g.table, g.errbuf);
 	cli_progress_done();
 	if (cli_rejects_close(&g.rejects) != 0 && status == 0)
 		status = EX_IOERR;
 	if (!g.quiet)
 		fprintf(stderr, "aq-load: %s: %lu read, %llu inserted, %llu updated, %llu unchanged, "
-		    "%llu duplicates, %lu rejected, %llu orphans, %.2f s\n", g.table, g.read,
+		    "%llu duplicates, %lu rejected, %llu orphans, %llu revised, %.2f s\n", g.table,
+		    g.read,
 		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_INSERTED),
 		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_UPDATED),
 		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_UNCHANGED),
 		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_DUPLICATES),
 		    g.rejects.count,
-		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_ORPHANS), cli_now() - t0);
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_ORPHANS),
+		    (unsigned long long)aq_loader_count(g.l, AQ_LOAD_REVISED), cli_now() - t0);
 	aq_loader_free(g.l);
 	return status;
 }

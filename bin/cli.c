@@ -109,6 +109,7 @@ cli_status(int code)
 	case AQ_ETIMEOUT:
 	case AQ_ERATELIMIT:
 	case AQ_ESERVER:
+	case AQ_EDBTEMP:
 		return EX_TEMPFAIL;
 	case AQ_EHTTP:
 	case AQ_EPROTO:
@@ -241,10 +242,33 @@ cli_rejects_open(struct cli_rejects *rj, const char *path, unsigned long max)
 	rj->max = max;
 	if (path == NULL)
 		return;
-	if ((rj->fp = fopen(path, "a")) == NULL)
+	if ((rj->fp = fopen(path, "a+")) == NULL)
 		cli_err(EX_CANTCREAT, "%s", path);
+	/* a file cut short (a full disk, a kill) ends in part of a line: the
+	 * first new reject starts on a line of its own */
+	if (fseek(rj->fp, -1, SEEK_END) == 0 && fgetc(rj->fp) != '\n' &&
+	    (fseek(rj->fp, 0, SEEK_END) != 0 || fputc('\n', rj->fp) == EOF || fflush(rj->fp) == EOF))
+		cli_err(EX_IOERR, "%s", path);
+	rj->path = path;
 	if ((rj->w = aq_writer_new(rj->fp)) == NULL)
 		cli_errx(EX_SOFTWARE, "out of memory");
+}
+
+int
+cli_rejects_sync(struct cli_rejects *rj)
+{
+	if (rj->fp == NULL)
+		return 0;
+	if (rj->failed || fflush(rj->fp) == EOF || ferror(rj->fp) ||
+	    (rj->count != rj->synced && fdatasync(fileno(rj->fp)) != 0 && errno != EINVAL &&
+	    errno != EROFS)) {
+		if (!rj->failed)
+			cli_warn("%s", rj->path);
+		rj->failed = 1;
+		return EX_IOERR;
+	}
+	rj->synced = rj->count;
+	return 0;
 }
 
 int
@@ -292,7 +316,9 @@ cli_reject(struct cli_rejects *rj, const char *file, long line, const char *reas
 		aq_writer_null(w);
 	aq_writer_end_object(w);
 	if ((rc = aq_writer_end_line(w)) != AQ_OK) {
-		cli_warn("reject file");
+		if (!rj->failed)
+			cli_warn("%s", rj->path);
+		rj->failed = 1;
 		return EX_IOERR;
 	}
 	if (rj->max > 0 && rj->count > rj->max) {
@@ -336,7 +362,9 @@ cli_reject_json(struct cli_rejects *rj, const char *file, long line, const char 
 	    fputs("}\n", rj->fp) != EOF;
 	aq_writer_free(w);
 	if (!ok) {
-		cli_warn("reject file");
+		if (!rj->failed)
+			cli_warn("%s", rj->path);
+		rj->failed = 1;
 		return EX_IOERR;
 	}
 	if (rj->max > 0 && rj->count > rj->max) {
@@ -352,10 +380,12 @@ cli_rejects_close(struct cli_rejects *rj)
 	int status = 0;
 
 	if (rj->fp != NULL) {
-		if (fclose(rj->fp) == EOF) {
-			cli_warn("reject file");
+		if (fclose(rj->fp) == EOF && !rj->failed) {
+			cli_warn("%s", rj->path);
 			status = EX_IOERR;
 		}
+		if (rj->failed)
+			status = EX_IOERR;
 		rj->fp = NULL;
 	}
 	aq_writer_free(rj->w);

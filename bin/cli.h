@@ -68,13 +68,20 @@ double cli_now(void);
 /* The reject file: {"file":...,"line":N,"reason":...,"record":...} lines. */
 struct cli_rejects {
 	FILE *fp;		/* NULL: a reject stops the run */
+	const char *path;
+	int failed;		/* a write failed: said once */
+	unsigned long synced;	/* count at the last cli_rejects_sync() */
 	struct aq_writer *w;
 	unsigned long count;
 	unsigned long max;	/* 0: no limit */
 };
 
-/* Open path for appending rejects (NULL: none).  Exits 73 on failure. */
+/* Open path for appending rejects (NULL: none), on a fresh line.  Exits
+ * 73 when it cannot be opened, 74 when it cannot be written. */
 void cli_rejects_open(struct cli_rejects *rj, const char *path, unsigned long max);
+/* Write out (and sync to disk) the rejects so far: 0, or EX_IOERR (said
+ * once) when they could not all be written. */
+int cli_rejects_sync(struct cli_rejects *rj);
 /*
  * Record a rejected input record (rec), or a line that is not JSON (raw).
  * Returns 0 to go on, or EX_DATAERR when the run must stop: there is no

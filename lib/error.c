@@ -32,6 +32,7 @@ static const char *const messages[] = {
 	[AQ_ECANCELED] = "the operation was canceled",
 	[AQ_ESTATE] = "the shared rate-limit state cannot be used",
 	[AQ_ESCHEMA] = "the database schema is missing or out of date",
+	[AQ_EDBTEMP] = "the database kept failing for a passing reason",
 };
 
 const char *

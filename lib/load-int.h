@@ -114,6 +114,8 @@ int aqi_sql_stage(struct aq_buf *q, const struct aqi_table *t);
  */
 int aqi_sql_merge(struct aq_buf *q, const struct aqi_table *t, int mode, size_t a, size_t b,
     int dedup);
+/* Upsert mode: delete from staging the rows equal to stored ones. */
+int aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t);
 /* Insert mode: delete from staging, returning their aq_ord, the rows whose
  * key is stored already or earlier in staging. */
 int aqi_sql_present(struct aq_buf *q, const struct aqi_table *t);
@@ -137,6 +139,12 @@ struct aqi_orphan_rule {
 	char *column, *reftable, *refcolumn;	/* NULL: no rule */
 };
 
+/* A row refused by the batch, kept until the batch is about to commit. */
+struct aqi_load_reject {
+	size_t row;			/* in l->rows */
+	size_t off;			/* its reason, a string in l->rejreasons */
+};
+
 struct aq_loader {
 	struct pg_conn *conn;
 	struct aqi_errbuf err;
@@ -147,6 +155,31 @@ struct aq_loader {
 	void *notice_arg;
 	const struct aqi_copy_enc *enc;
 	struct aqi_orphan_rule orphans;
+
+	/* a batch that failed for a passing reason (aq_loader_set_retry) */
+	int attempts;
+	double backoff_first, backoff_max;
+	int (*stop)(void *);
+	void *stop_arg;
+	unsigned rng;
+	int careful;			/* skip the direct COPY: rows of the last
+					 * batch existed, or it deadlocked */
+	int (*precommit)(void *);
+	void *precommit_arg;
+
+	/* the batch's refused rows, delivered just before its commit */
+	struct aqi_load_reject *rejs;
+	size_t nrejs, caprejs;
+	struct aq_buf rejreasons;
+
+	/* the run log (aq_loader_run_begin) */
+	int run_on;			/* load_run exists and a run began */
+	char *run_table;		/* its quoted name */
+	char *run_label;
+	char run_started[64];		/* the server's now() at run_begin */
+	int64_t run_id;			/* its id, from run_begin on */
+	int run_written;		/* its row is committed */
+	uint64_t run_read, run_rejected;	/* the caller's own counts */
 
 	/* the target, from the catalog */
 	int mode, strict;
@@ -189,7 +222,14 @@ struct aq_loader {
 /* What a batch's loading adds to the counters. */
 struct aqi_load_tally {
 	uint64_t ins, upd, uniq;
+	uint64_t revised;
 };
+
+/* Is a failure with this SQLSTATE one of the batch as a whole, for a
+ * passing reason, that a later attempt may get through? */
+int aqi_sqlstate_transient(const char *state);
+/* Is it the fault of a row (classes 22 and 23)? */
+int aqi_sqlstate_row(const char *state);
 
 /* ---- shared by the loader's files (load.c) ---- */
 
@@ -208,6 +248,10 @@ void aqi_load_notify(struct aq_loader *l, int kind, const char *msg);
 int aqi_load_partitions(struct aq_loader *l);
 /* Free what aq_loader_open() set up. */
 void aqi_load_free_target(struct aq_loader *l);
+/* (Re)create the session's staging table for the opened target. */
+int aqi_load_stage(struct aq_loader *l);
+/* Keep a refused row's reason until the batch commits. */
+int aqi_load_reject(struct aq_loader *l, size_t row, const char *reason);
 
 /* ---- a refused batch (load-recover.c) ---- */
 

@@ -260,12 +260,7 @@ aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
 	res = NULL;
 	if ((rc = open_orphans(l, nsp)) != AQ_OK)
 		goto out;
-	aq_buf_reset(&l->tmp);
-	if (aqi_sql_stage(&l->tmp, t) != AQ_OK) {
-		rc = aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = aqi_load_exec(l, l->tmp.data);
+	rc = aqi_load_stage(l);
 out:
 	PQclear(res);
 	aq_buf_free(&list);
@@ -274,4 +269,13 @@ out:
 	free(oid);
 	free(nsp);
 	return rc;
+}
+
+int
+aqi_load_stage(struct aq_loader *l)
+{
+	aq_buf_reset(&l->tmp);
+	if (aqi_sql_stage(&l->tmp, &l->t) != AQ_OK)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	return aqi_load_exec(l, l->tmp.data);
 }

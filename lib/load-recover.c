@@ -23,25 +23,23 @@
 
 /*
  * Is a refused statement's error the fault of some row in it, so that
- * halving the rows will find the culprits?  Every error on a live
- * connection counts as one; a lost connection fails the batch.
+ * halving the rows will find the culprits?  Only the errors of a value or
+ * a constraint (SQLSTATE classes 22 and 23) are; anything else (a
+ * deadlock, a full disk, a shutdown, a lost connection) fails the batch as
+ * a whole, and no row is rejected for it.
  */
 static int
 bisectable(struct aq_loader *l, const PGresult *res)
 {
-	(void)res;
-	return PQstatus(l->conn) != CONNECTION_BAD;
+	return PQstatus(l->conn) != CONNECTION_BAD &&
+	    aqi_sqlstate_row(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 }
 
-static void
+static int
 reject_row(struct aq_loader *l, size_t k, const char *reason)
 {
-	const struct aqi_load_row *r = &l->rows[k];
-
 	l->counts[AQ_LOAD_REJECTED]++;
-	if (l->reject != NULL)
-		l->reject(l->reject_arg, l->srcs[r->src], r->line, l->json.data + r->json_off,
-		    r->json_len, reason);
+	return aqi_load_reject(l, k, reason);
 }
 
 /* The reason a row is refused, from an error result. */
@@ -115,7 +113,8 @@ copy_rows(struct aq_loader *l, const char *copysql, size_t a, size_t b, int inse
 		if ((rc = aqi_load_exec(l, "ROLLBACK TO SAVEPOINT aq_rows")) != AQ_OK)
 			return rc;
 		if (b - a == 1) {
-			reject_row(l, a, reason);
+			if ((rc = reject_row(l, a, reason)) != AQ_OK)
+				return rc;
 			return aqi_load_exec(l, "RELEASE SAVEPOINT aq_rows");
 		}
 		if ((rc = aqi_load_exec(l, "RELEASE SAVEPOINT aq_rows")) != AQ_OK)
@@ -125,7 +124,8 @@ copy_rows(struct aq_loader *l, const char *copysql, size_t a, size_t b, int inse
 			if ((size_t)bad > 1 && (rc = copy_rows(l, copysql, a, a + (size_t)bad - 1,
 			    insert_dup)) != AQ_OK)
 				return rc;
-			reject_row(l, a + (size_t)bad - 1, reason);
+			if ((rc = reject_row(l, a + (size_t)bad - 1, reason)) != AQ_OK)
+				return rc;
 			a += (size_t)bad;
 		} else {
 			size_t mid = a + (b - a) / 2;
@@ -191,7 +191,10 @@ reject_present(struct aq_loader *l)
 		if (ord < l->nrows) {
 			snprintf(reason, sizeof reason, "already present: a row with this key "
 			    "is in %s or earlier in the input", l->t.label);
-			reject_row(l, ord, reason);
+			if (reject_row(l, ord, reason) != AQ_OK) {
+				PQclear(res);
+				return AQ_ENOMEM;
+			}
 		}
 	}
 	PQclear(res);
@@ -210,7 +213,7 @@ merge_rows(struct aq_loader *l, size_t a, size_t b, uint64_t *ins, uint64_t *upd
 	PGresult *res;
 	uint64_t i0 = 0, u0 = 0, i1, u1, written;
 	const char *state;
-	int rc, dedup = l->dups || l->t.npk == 0;
+	int rc, dedup = l->dups || l->t.npk == 0, again_dedup;
 	char reason[512];
 
 	if (a >= b)
@@ -241,23 +244,25 @@ again:
 		rc = aqi_load_exec(l, "RELEASE SAVEPOINT aq_merge");
 		goto out;
 	}
-	if (!bisectable(l, res)) {
-		rc = aqi_load_dberr(l, res, "merge");
-		goto out;
-	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	/* "ON CONFLICT DO UPDATE command cannot affect row a second time":
 	 * two keys equal to the database but not as text; dedupe and retry */
-	dedup = !dedup && state != NULL && strcmp(state, "21000") == 0;
+	again_dedup = !dedup && state != NULL && strcmp(state, "21000") == 0;
+	if (!again_dedup && !bisectable(l, res)) {
+		rc = aqi_load_dberr(l, res, "merge");
+		goto out;
+	}
 	reason_of(res, reason, sizeof reason, 0);
 	PQclear(res);
 	if ((rc = aqi_load_exec(l, "ROLLBACK TO SAVEPOINT aq_merge")) != AQ_OK ||
 	    (rc = aqi_load_exec(l, "RELEASE SAVEPOINT aq_merge")) != AQ_OK)
 		goto out;
-	if (dedup)
+	if (again_dedup) {
+		dedup = 1;
 		goto again;
+	}
 	if (b - a == 1) {
-		reject_row(l, a, reason);
+		rc = reject_row(l, a, reason);
 		goto out;
 	}
 	rc = merge_rows(l, a, a + (b - a) / 2, ins, upd, uniq);
@@ -266,6 +271,31 @@ again:
 out:
 	aq_buf_free(&q);
 	return rc;
+}
+
+/*
+ * Upsert mode, a batch without a repeated key: the rows equal to the
+ * stored ones leave staging before the merge, counted as offered (and so
+ * as unchanged).  With a repeated key the merge's own test does it, since
+ * only the last of the key's rows counts.
+ */
+static int
+drop_unchanged(struct aq_loader *l, uint64_t *uniq)
+{
+	struct aq_buf q = {0};
+	PGresult *res;
+
+	if (aqi_sql_unchanged(&q, &l->t) != AQ_OK) {
+		aq_buf_free(&q);
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	}
+	res = PQexec(l->conn, q.data);
+	aq_buf_free(&q);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return aqi_load_dberr(l, res, "unchanged rows");
+	*uniq += strtoull(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return AQ_OK;
 }
 
 /*
@@ -313,6 +343,9 @@ aqi_load_recover(struct aq_loader *l, struct aqi_load_tally *t)
 	aq_buf_free(&q);
 	if (rc == AQ_OK && (rc = aqi_load_partitions(l)) == AQ_OK) {
 		if (l->mode == AQ_LOAD_INSERT && l->t.npk > 0 && (rc = reject_present(l)) != AQ_OK)
+			return rc;
+		if (l->mode == AQ_LOAD_UPSERT && l->t.npk > 0 && l->t.npk < l->t.ncols &&
+		    !l->dups && (rc = drop_unchanged(l, &t->uniq)) != AQ_OK)
 			return rc;
 		rc = merge_rows(l, 0, l->nrows, &t->ins, &t->upd, &t->uniq);
 		/* insert mode: every row not inserted was rejected */

@@ -129,6 +129,13 @@ aqi_sql_merge(struct aq_buf *q, const struct aqi_table *t, int mode, size_t a, s
 	}
 	TRY(aq_buf_printf(q, ", m AS (INSERT INTO %s AS t (%s) SELECT %s FROM s ",
 	    t->qtable, t->collist, t->collist));
+	/* in key order: loaders of the same rows at the same time then lock
+	 * them in the same order, and do not deadlock */
+	if (t->npk > 0) {
+		TRY(aq_buf_puts(q, "ORDER BY "));
+		TRY(columns(q, t, 1, ", ", "", NULL));
+		TRY(aq_buf_puts(q, " "));
+	}
 	if (t->npk == 0)
 		;	/* insert mode into a table without a key: every row goes in */
 	else if (mode == AQ_LOAD_UPSERT && t->npk < t->ncols) {
@@ -166,4 +173,52 @@ aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref)
 {
 	return aq_buf_printf(q, "SELECT count(*) FROM unnest($1::bigint[]) AS u(id) "
 	    "WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.%s = u.id)", qreftab, qref);
+}
+
+int
+aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t)
+{
+	/* staging rows equal to the stored ones go: the merge would lock
+	 * each such row, which writes to its page and to the WAL, for no
+	 * change */
+	TRY(aq_buf_printf(q, "DELETE FROM " STAGE " s USING %s t WHERE ", t->qtable));
+	TRY(columns(q, t, 1, " AND ", "s.", " = t."));
+	TRY(aq_buf_puts(q, " AND ("));
+	TRY(columns(q, t, 0, ", ", "t.", NULL));
+	TRY(aq_buf_puts(q, ")::text IS NOT DISTINCT FROM ("));
+	TRY(columns(q, t, 0, ", ", "s.", NULL));
+	return aq_buf_puts(q, ")::text");
+}
+
+/* SQLSTATE classes and codes, as in PostgreSQL's errcodes.txt */
+int
+aqi_sqlstate_row(const char *state)
+{
+	return state != NULL && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0);
+}
+
+int
+aqi_sqlstate_transient(const char *state)
+{
+	static const char *const codes[] = {
+		"40001",	/* serialization_failure */
+		"40P01",	/* deadlock_detected */
+		"57P01",	/* admin_shutdown */
+		"57P02",	/* crash_shutdown */
+		"57P03",	/* cannot_connect_now */
+		"57014",	/* query_canceled: statement_timeout */
+		"55P03",	/* lock_not_available: lock_timeout */
+	};
+	size_t i;
+
+	if (state == NULL || strlen(state) != 5)
+		return 0;
+	/* connection_exception, insufficient_resources (disk full, out of
+	 * memory, too many connections) */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0)
+		return 1;
+	for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(state, codes[i]) == 0)
+			return 1;
+	return 0;
 }

@@ -17,10 +17,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -60,7 +63,9 @@ aqi_load_pqmsg(const char *m)
 int
 aqi_load_dberr(struct aq_loader *l, PGresult *res, const char *what)
 {
-	int code = PQstatus(l->conn) == CONNECTION_BAD ? AQ_EDBCONN : AQ_EDB;
+	int code = PQstatus(l->conn) == CONNECTION_BAD ? AQ_EDBCONN :
+	    res != NULL && aqi_sqlstate_transient(PQresultErrorField(res, PG_DIAG_SQLSTATE)) ?
+	    AQ_EDBTEMP : AQ_EDB;
 	const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(l->conn);
 
 	if (res != NULL && (m == NULL || *m == '\0'))
@@ -128,6 +133,10 @@ aq_loader_new(void)
 		l->partcol = -1;
 		l->orphancol = -1;
 		l->enc = &aqi_copy_text;
+		l->attempts = 6;
+		l->backoff_first = 0.5;
+		l->backoff_max = 10;
+		l->rng = (unsigned)(aqi_mono() * 1e6) ^ (unsigned)getpid() * 2654435761u;
 	}
 	return l;
 }
@@ -144,6 +153,8 @@ clear_batch(struct aq_loader *l)
 	l->sent = 0;
 	l->nrows = 0;
 	l->broken = 0;
+	l->nrejs = 0;
+	aq_buf_reset(&l->rejreasons);
 	l->dups = 0;
 	if (l->nkeys > 0)
 		memset(l->keys, 0, l->capkeys * sizeof *l->keys);
@@ -173,6 +184,10 @@ aq_loader_free(struct aq_loader *l)
 		PQfinish(l->conn);
 	aqi_load_free_target(l);
 	clear_batch(l);
+	free(l->rejs);
+	aq_buf_free(&l->rejreasons);
+	free(l->run_table);
+	free(l->run_label);
 	aq_buf_free(&l->copy);
 	aq_buf_free(&l->stage);
 	aq_buf_free(&l->json);
@@ -264,6 +279,31 @@ aq_loader_pending(const struct aq_loader *l)
 	return l == NULL ? 0 : l->nrows;
 }
 
+/* The run's id, for the revision log (sql/006-runs.sql). */
+static int
+session_run(struct aq_loader *l)
+{
+	char set[64];
+
+	snprintf(set, sizeof set, "SET aq.load_run = '%lld'", (long long)l->run_id);
+	return aqi_load_exec(l, set);
+}
+
+/* The session's settings, after every connect. */
+static int
+session(struct aq_loader *l)
+{
+
+	PQsetNoticeReceiver(l->conn, on_notice, l);
+	/* UTF-8 in, UTF-8 out, whatever the server's default; times in UTC */
+	if (PQsetClientEncoding(l->conn, "UTF8") != 0)
+		return aqi_load_fail(l, AQ_EDB, "cannot use UTF8: %s",
+		    aqi_load_pqmsg(PQerrorMessage(l->conn)));
+	if (l->run_id > 0 && session_run(l) != AQ_OK)
+		return AQ_EDB;
+	return aqi_load_exec(l, "SET TIME ZONE 'UTC'");
+}
+
 int
 aq_loader_connect(struct aq_loader *l, const char *conninfo)
 {
@@ -275,12 +315,67 @@ aq_loader_connect(struct aq_loader *l, const char *conninfo)
 	if (PQstatus(l->conn) != CONNECTION_OK)
 		return aqi_load_fail(l, AQ_EDBCONN, "cannot connect to the database: %s",
 		    aqi_load_pqmsg(PQerrorMessage(l->conn)));
-	PQsetNoticeReceiver(l->conn, on_notice, l);
-	/* UTF-8 in, UTF-8 out, whatever the server's default; times in UTC */
-	if (PQsetClientEncoding(l->conn, "UTF8") != 0)
-		return aqi_load_fail(l, AQ_EDB, "cannot use UTF8: %s",
+	return session(l);
+}
+
+/* After a lost connection: connect again with the same parameters
+ * (PQreset), the session's settings and its staging table. */
+static int
+reconnect(struct aq_loader *l)
+{
+	int rc;
+
+	PQreset(l->conn);
+	if (PQstatus(l->conn) != CONNECTION_OK)
+		return aqi_load_fail(l, AQ_EDBCONN, "cannot connect to the database again: %s",
 		    aqi_load_pqmsg(PQerrorMessage(l->conn)));
-	return aqi_load_exec(l, "SET TIME ZONE 'UTC'");
+	l->in_copy = 0;
+	if ((rc = session(l)) != AQ_OK)
+		return rc;
+	return l->t.cols != NULL ? aqi_load_stage(l) : AQ_OK;
+}
+
+int
+aq_loader_set_retry(struct aq_loader *l, int attempts, double first, double max,
+    int (*stop)(void *arg), void *arg)
+{
+	if (l == NULL || attempts < 1 || !(first >= 0) || !(max >= first))
+		return AQ_EINVAL;
+	l->attempts = attempts;
+	l->backoff_first = first;
+	l->backoff_max = max;
+	l->stop = stop;
+	l->stop_arg = arg;
+	return AQ_OK;
+}
+
+void
+aq_loader_set_precommit(struct aq_loader *l, int (*fn)(void *arg), void *arg)
+{
+	if (l == NULL)
+		return;
+	l->precommit = fn;
+	l->precommit_arg = arg;
+}
+
+int
+aqi_load_reject(struct aq_loader *l, size_t row, const char *reason)
+{
+	if (l->nrejs == l->caprejs) {
+		size_t cap = l->caprejs ? l->caprejs * 2 : 64;
+		struct aqi_load_reject *p = realloc(l->rejs, cap * sizeof *p);
+
+		if (p == NULL)
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		l->rejs = p;
+		l->caprejs = cap;
+	}
+	l->rejs[l->nrejs].row = row;
+	l->rejs[l->nrejs].off = l->rejreasons.len;
+	if (aqi_buf_add(&l->rejreasons, reason, strlen(reason) + 1) != AQ_OK)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->nrejs++;
+	return AQ_OK;
 }
 
 /* ---- adding rows ---- */
@@ -553,20 +648,16 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 	r->month = month;
 	l->nrows++;
 
-	/* stream it; a failure of the COPY shows at flush, where the batch
-	 * is redone row by row if need be */
+	/* stream it, unless the last batch found its rows stored already; a
+	 * failure of the COPY (a lost connection too) shows at flush, where
+	 * the batch is redone, row by row if need be */
+	if (l->nrows == 1 && l->careful)
+		l->broken = 1;
 	if (!l->broken) {
-		if (!l->in_copy && (rc = begin_copy(l)) != AQ_OK) {
-			if (rc == AQ_EDBCONN)
-				return rc;
+		if (!l->in_copy && begin_copy(l) != AQ_OK)
 			l->broken = 1;
-			return AQ_OK;
-		}
-		if ((rc = send_copy(l, 0)) != AQ_OK) {
-			if (rc == AQ_EDBCONN)
-				return rc;
+		else if (send_copy(l, 0) != AQ_OK)
 			l->broken = 1;
-		}
 	}
 	return AQ_OK;
 }
@@ -680,11 +771,30 @@ rollback(struct aq_loader *l)
 	}
 }
 
+/* The transaction's revisions so far (the revision log's setting). */
+static int
+count_revised(struct aq_loader *l, uint64_t *n)
+{
+	PGresult *res;
+
+	*n = 0;
+	if (l->mode != AQ_LOAD_UPSERT)
+		return AQ_OK;
+	res = PQexec(l->conn, "SELECT current_setting('aq.revised', true)");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return aqi_load_dberr(l, res, "revisions");
+	if (!PQgetisnull(res, 0, 0))
+		*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return AQ_OK;
+}
+
 /*
  * One attempt at the batch, up to its commit: the streamed COPY or, when
- * the server refused it, the careful way through staging (load-recover.c).
- * On failure the caller rolls back; the batch's rows are still in l->copy
- * and l->json as they were added, so that it could be attempted again.
+ * the server refused a row of it, the careful way through staging
+ * (load-recover.c).  On failure the caller rolls back; the batch's rows
+ * are still in l->copy and l->json as they were added, so that it can be
+ * attempted again.
  */
 static int
 load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
@@ -696,55 +806,396 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 	/* every mode first COPYs straight into the table: when that goes
 	 * through, every row was new (a first load, a new period) */
 	rc = l->broken ? AQ_EDATA : end_copy(l, &res);
+	if (rc == AQ_EDATA && res != NULL &&
+	    !aqi_sqlstate_row(PQresultErrorField(res, PG_DIAG_SQLSTATE))) {
+		/* not a row's fault: the batch failed as a whole */
+		if (aqi_sqlstate_transient(PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+			l->careful = 1;
+		return aqi_load_dberr(l, res, "COPY");
+	}
 	PQclear(res);
 	if (rc == AQ_EDBCONN)
 		return rc;
-	if (rc == AQ_OK && (rc = aqi_load_partitions(l)) == AQ_OK)
+	if (rc == AQ_OK && (rc = aqi_load_partitions(l)) == AQ_OK) {
 		t->ins = t->uniq = l->nrows;
+		l->careful = 0;
+	}
 	if (rc == AQ_EDATA) {
-		/* some row was refused: start again, carefully */
+		/* some row was refused, or a key is stored: start again,
+		 * carefully */
 		rollback(l);
 		l->nmonths = l->nmonths_committed;
 		t->ins = t->upd = t->uniq = 0;
 		l->counts[AQ_LOAD_REJECTED] = rejected_before;
+		l->nrejs = 0;
+		aq_buf_reset(&l->rejreasons);
 		rc = aqi_load_recover(l, t);
+		/* rows stored already: the next batch goes the same way at once */
+		if (rc == AQ_OK)
+			l->careful = t->ins < t->uniq;
 	}
 	if (rc == AQ_OK)
 		rc = count_orphans(l, orphans);
 	if (rc == AQ_OK)
-		rc = aqi_load_exec(l, "COMMIT");
+		rc = count_revised(l, &t->revised);
 	return rc;
+}
+
+/* ---- the run log ---- */
+
+int
+aq_loader_run_begin(struct aq_loader *l, const char *label)
+{
+	const char *params[1];
+	PGresult *res;
+
+	if (l == NULL || l->conn == NULL || l->t.cols == NULL)
+		return l ? aqi_load_fail(l, AQ_EINVAL, "no table open") : AQ_EINVAL;
+	free(l->run_label);
+	l->run_label = NULL;
+	if (label != NULL && (l->run_label = strdup(label)) == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	/* load_run of the target's schema, if the schema has one */
+	params[0] = l->t.qtable;
+	res = PQexecParams(l->conn,
+	    "SELECT format('%I.%I', n.nspname, 'load_run'), now() "
+	    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.oid = $1::regclass "
+	    "AND to_regclass(format('%I.%I', n.nspname, 'load_run')) IS NOT NULL",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return aqi_load_dberr(l, res, "load_run");
+	l->run_on = PQntuples(res) == 1;
+	if (l->run_on) {
+		free(l->run_table);
+		if ((l->run_table = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+			PQclear(res);
+			l->run_on = 0;
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		}
+		snprintf(l->run_started, sizeof l->run_started, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	l->run_id = 0;
+	l->run_written = 0;
+	if (!l->run_on)
+		return AQ_OK;
+	/* the run's id from the start, so that the revision log can name it
+	 * (aq.load_run) from the first batch */
+	params[0] = l->run_table;
+	res = PQexecParams(l->conn, "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQgetisnull(res, 0, 0)) {
+		l->run_on = 0;
+		return aqi_load_dberr(l, res, "load_run");
+	}
+	l->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return session_run(l);
+}
+
+void
+aq_loader_run_count(struct aq_loader *l, uint64_t read, uint64_t rejected)
+{
+	if (l == NULL)
+		return;
+	l->run_read = read;
+	l->run_rejected = rejected;
+}
+
+int64_t
+aq_loader_run_id(const struct aq_loader *l)
+{
+	return l == NULL ? 0 : l->run_id;
+}
+
+static const char *
+mode_name(int mode)
+{
+	return mode == AQ_LOAD_INSERT ? "insert" : mode == AQ_LOAD_IGNORE ? "ignore" : "upsert";
+}
+
+/*
+ * Write the run's row, in the current transaction, with counts c (the
+ * committed ones plus the batch's); finished (with status) or not.  The
+ * first write inserts the row (l->run_written is set once it commits).
+ */
+static int
+write_run(struct aq_loader *l, const uint64_t *c, int finished, int status)
+{
+	char v[12][32], sid[32], sst[16];
+	const char *p[16];
+	const int which[] = {AQ_LOAD_INSERTED, AQ_LOAD_UPDATED, AQ_LOAD_UNCHANGED,
+	    AQ_LOAD_DUPLICATES, AQ_LOAD_REVISED, AQ_LOAD_REJECTED, AQ_LOAD_ORPHANS,
+	    AQ_LOAD_BATCHES};
+	struct aq_buf q = {0};
+	PGresult *res;
+	size_t i;
+	uint64_t read = c[AQ_LOAD_ROWS] > l->run_read ? c[AQ_LOAD_ROWS] : l->run_read;
+
+	if (!l->run_on)
+		return AQ_OK;
+	snprintf(v[0], sizeof v[0], "%llu", (unsigned long long)read);
+	for (i = 0; i < sizeof which / sizeof which[0]; i++)
+		snprintf(v[i + 1], sizeof v[i + 1], "%llu", (unsigned long long)(c[which[i]] +
+		    (which[i] == AQ_LOAD_REJECTED ? l->run_rejected : 0)));
+	for (i = 0; i < 9; i++)
+		p[i] = v[i];
+	snprintf(sst, sizeof sst, "%d", status);
+	p[9] = finished ? "t" : "f";
+	p[10] = finished ? sst : NULL;
+	snprintf(sid, sizeof sid, "%lld", (long long)l->run_id);
+	p[11] = sid;
+	if (l->run_written) {
+		if (aq_buf_printf(&q, "UPDATE %s SET rows_read = $1, inserted = $2, updated = $3, "
+		    "unchanged = $4, duplicates = $5, revised = $6, rejected = $7, orphans = $8, "
+		    "batches = $9, finished_at = CASE WHEN $10::boolean THEN clock_timestamp() END, "
+		    "exit_status = $11 WHERE id = $12 RETURNING id", l->run_table) != AQ_OK)
+			goto nomem;
+	} else {
+		p[12] = l->t.label;
+		p[13] = mode_name(l->mode);
+		p[14] = l->run_label;
+		p[15] = l->run_started;
+		if (aq_buf_printf(&q, "INSERT INTO %s (rows_read, inserted, updated, unchanged, "
+		    "duplicates, revised, rejected, orphans, batches, finished_at, exit_status, "
+		    "id, table_name, mode, label, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		    "$8, $9, CASE WHEN $10::boolean THEN clock_timestamp() END, $11, $12, $13, $14, "
+		    "$15, $16) RETURNING id", l->run_table) != AQ_OK)
+			goto nomem;
+	}
+	res = PQexecParams(l->conn, q.data, l->run_written ? 12 : 16, NULL, p, NULL, NULL, 0);
+	aq_buf_free(&q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return aqi_load_dberr(l, res, "load_run");
+	PQclear(res);
+	return AQ_OK;
+nomem:
+	aq_buf_free(&q);
+	return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+}
+
+/* ---- committing a batch ---- */
+
+/* The refused rows of the batch, to the caller, then its before-commit
+ * function. */
+static int
+deliver_rejects(struct aq_loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nrejs && l->reject != NULL; i++) {
+		const struct aqi_load_row *r = &l->rows[l->rejs[i].row];
+
+		l->reject(l->reject_arg, l->srcs[r->src], r->line, l->json.data + r->json_off,
+		    r->json_len, l->rejreasons.data + l->rejs[i].off);
+	}
+	if (l->precommit != NULL && l->precommit(l->precommit_arg) != 0)
+		return aqi_load_fail(l, AQ_EIO, "the rejected rows could not be written: "
+		    "the batch was rolled back");
+	return AQ_OK;
+}
+
+static int
+stopped(struct aq_loader *l)
+{
+	return l->stop != NULL && l->stop(l->stop_arg);
+}
+
+/* Wait seconds, asking the stop function every 50 ms. */
+static int
+backoff_wait(struct aq_loader *l, double seconds)
+{
+	double end = aqi_mono() + seconds, left;
+
+	while ((left = end - aqi_mono()) > 0) {
+		struct timespec ts;
+
+		if (stopped(l))
+			return AQ_ECANCELED;
+		if (left > 0.05)
+			left = 0.05;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+			break;
+	}
+	return stopped(l) ? AQ_ECANCELED : AQ_OK;
+}
+
+/*
+ * A COMMIT whose connection broke: did the transaction commit?  1 yes,
+ * 0 no, -1 cannot tell (the connection cannot be made again).
+ */
+static int
+committed(struct aq_loader *l, const char *xid)
+{
+	const char *params[1] = {xid};
+	PGresult *res;
+	int n;
+
+	for (n = 1; n <= l->attempts; n++) {
+		if (n > 1 && backoff_wait(l, aqi_backoff(&l->rng, l->backoff_first,
+		    l->backoff_max, (unsigned)n - 1)) != AQ_OK)
+			return -1;
+		if (reconnect(l) != AQ_OK)
+			continue;
+		res = PQexecParams(l->conn, "SELECT txid_status($1::bigint)", 1, NULL, params,
+		    NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0) &&
+		    strcmp(PQgetvalue(res, 0, 0), "in progress") != 0) {
+			int yes = strcmp(PQgetvalue(res, 0, 0), "committed") == 0;
+
+			PQclear(res);
+			return yes;
+		}
+		PQclear(res);
+	}
+	return -1;
+}
+
+static int
+transient(int rc)
+{
+	return rc == AQ_EDBTEMP || rc == AQ_EDBCONN;
+}
+
+/*
+ * Load, write the run row, hand over the rejects and commit the batch,
+ * trying again for a passing failure.  finished: the run ends with this
+ * transaction, with status.
+ */
+static int
+commit_batch(struct aq_loader *l, int finished, int status)
+{
+	struct aqi_load_tally t;
+	uint64_t orphans, rejected_before = l->counts[AQ_LOAD_REJECTED], c[AQ_LOAD_NCOUNTERS];
+	int rc, attempt, ok;
+	char xid[32];
+	PGresult *res;
+
+	for (attempt = 1;; attempt++) {
+		memset(&t, 0, sizeof t);
+		orphans = 0;
+		xid[0] = '\0';
+		if (stopped(l) && attempt > 1)
+			rc = aqi_load_fail(l, AQ_ECANCELED, "stopped while trying the batch again");
+		else if ((rc = load_batch(l, &t, &orphans, rejected_before)) == AQ_OK) {
+			memcpy(c, l->counts, sizeof c);
+			c[AQ_LOAD_INSERTED] += t.ins;
+			c[AQ_LOAD_UPDATED] += t.upd;
+			c[AQ_LOAD_UNCHANGED] += t.uniq - t.ins - t.upd;
+			c[AQ_LOAD_DUPLICATES] += l->nrows - (l->counts[AQ_LOAD_REJECTED] -
+			    rejected_before) - t.uniq;
+			c[AQ_LOAD_ORPHANS] += orphans;
+			c[AQ_LOAD_REVISED] += t.revised;
+			c[AQ_LOAD_ROWS] += l->nrows;
+			c[AQ_LOAD_BATCHES]++;
+			rc = write_run(l, c, finished, status);
+		}
+		if (rc == AQ_OK) {
+			res = PQexec(l->conn, "SELECT txid_current()");
+			if (PQresultStatus(res) == PGRES_TUPLES_OK)
+				snprintf(xid, sizeof xid, "%s", PQgetvalue(res, 0, 0));
+			else
+				rc = aqi_load_dberr(l, res, "txid_current");
+			if (rc == AQ_OK)
+				PQclear(res);
+		}
+		if (rc == AQ_OK)
+			rc = deliver_rejects(l);
+		if (rc == AQ_OK && (rc = aqi_load_exec(l, "COMMIT")) == AQ_EDBCONN) {
+			/* the commit's fate is on the server: ask it */
+			char why[512];
+
+			snprintf(why, sizeof why, "%s", l->err.buf ? l->err.buf : "");
+			ok = committed(l, xid);
+			if (ok == 1)
+				rc = AQ_OK;
+			else if (ok == 0)
+				rc = aqi_load_fail(l, AQ_EDBCONN, "%s", why);
+			else
+				return aqi_load_fail(l, AQ_EDBCONN, "the connection was lost at "
+				    "COMMIT, and whether the batch was committed cannot be told: "
+				    "rerun in upsert or ignore mode (%s)", why);
+		}
+		if (rc == AQ_OK)
+			break;
+		rollback(l);
+		/* partitions made in the lost transaction are gone */
+		l->nmonths = l->nmonths_committed;
+		l->counts[AQ_LOAD_REJECTED] = rejected_before;
+		l->nrejs = 0;
+		aq_buf_reset(&l->rejreasons);
+		if (!transient(rc) || attempt >= l->attempts)
+			return rc;
+		{
+			double wait = aqi_backoff(&l->rng, l->backoff_first, l->backoff_max,
+			    (unsigned)attempt);
+
+			warn(l, AQ_LOADER_NOTICE_RETRY, "the batch failed (%s): trying it again in "
+			    "%.1f s (attempt %d of %d)", l->err.buf ? l->err.buf : aq_strerror(rc),
+			    wait, attempt + 1, l->attempts);
+			l->counts[AQ_LOAD_RETRIES]++;
+			if ((rc = backoff_wait(l, wait)) != AQ_OK)
+				return aqi_load_fail(l, rc, "stopped while waiting to try the batch "
+				    "again");
+		}
+		/* a connection that cannot be made again fails the next attempt
+		 * at once, which waits longer */
+		if (PQstatus(l->conn) != CONNECTION_OK)
+			(void)reconnect(l);
+		/* again, through staging: in key order, so not deadlocking */
+		l->broken = 1;
+		l->in_copy = 0;
+	}
+	memcpy(l->counts, c, sizeof c);
+	if (l->run_on)
+		l->run_written = 1;
+	l->nmonths_committed = l->nmonths;
+	return AQ_OK;
 }
 
 int
 aq_loader_flush(struct aq_loader *l)
 {
-	struct aqi_load_tally t = {0, 0, 0};
-	uint64_t orphans = 0, rejected_before;
 	int rc;
 
 	if (l == NULL || l->conn == NULL)
 		return AQ_EINVAL;
 	if (l->nrows == 0)
 		return AQ_OK;
-	rejected_before = l->counts[AQ_LOAD_REJECTED];
-	if ((rc = load_batch(l, &t, &orphans, rejected_before)) != AQ_OK) {
-		rollback(l);
-		/* partitions made in the lost transaction are gone */
-		l->nmonths = l->nmonths_committed;
-		l->counts[AQ_LOAD_REJECTED] = rejected_before;
+	rc = commit_batch(l, 0, 0);
+	clear_batch(l);
+	return rc;
+}
+
+int
+aq_loader_run_end(struct aq_loader *l, int status)
+{
+	int rc;
+
+	if (l == NULL || l->conn == NULL)
+		return AQ_EINVAL;
+	if (l->nrows > 0 && status == 0) {
+		/* the last batch and the run's end, in one transaction */
+		rc = commit_batch(l, 1, 0);
 		clear_batch(l);
 		return rc;
 	}
-	l->counts[AQ_LOAD_INSERTED] += t.ins;
-	l->counts[AQ_LOAD_UPDATED] += t.upd;
-	l->counts[AQ_LOAD_UNCHANGED] += t.uniq - t.ins - t.upd;
-	l->counts[AQ_LOAD_DUPLICATES] += l->nrows -
-	    (l->counts[AQ_LOAD_REJECTED] - rejected_before) - t.uniq;
-	l->counts[AQ_LOAD_ORPHANS] += orphans;
-	l->counts[AQ_LOAD_ROWS] += l->nrows;
-	l->counts[AQ_LOAD_BATCHES]++;
-	l->nmonths_committed = l->nmonths;
 	clear_batch(l);
-	return AQ_OK;
+	if (!l->run_on)
+		return AQ_OK;
+	/* the run's row alone, with what was committed */
+	if (PQstatus(l->conn) != CONNECTION_OK && (rc = reconnect(l)) != AQ_OK)
+		return rc;
+	rollback(l);
+	if ((rc = aqi_load_exec(l, "BEGIN")) == AQ_OK &&
+	    (rc = write_run(l, l->counts, 1, status)) == AQ_OK &&
+	    (rc = aqi_load_exec(l, "COMMIT")) == AQ_OK) {
+		l->run_written = 1;
+		return AQ_OK;
+	}
+	rollback(l);
+	return rc;
 }

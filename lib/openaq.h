@@ -56,7 +56,10 @@ enum aq_status {
 	AQ_EDATA = 18,		/* the database refused a row */
 	AQ_ECANCELED = 19,	/* stopped by the caller */
 	AQ_ESTATE = 20,		/* the shared rate-limit state cannot be used */
-	AQ_ESCHEMA = 21		/* the database schema is missing or too old */
+	AQ_ESCHEMA = 21,	/* the database schema is missing or too old */
+	AQ_EDBTEMP = 22		/* the database failed for a passing reason
+				 * (deadlock, full disk, shutdown, timeout) and
+				 * kept failing: try again later */
 };
 
 /* A sentence (no final period) for an AQ_* code; never NULL. */
@@ -561,7 +564,8 @@ enum aq_load_mode {
 	AQ_LOAD_IGNORE = 2
 };
 
-/* Counters for aq_loader_count(); all count rows, except BATCHES. */
+/* Counters for aq_loader_count(); all count rows, except BATCHES and
+ * RETRIES. */
 enum aq_load_counter {
 	AQ_LOAD_ROWS = 0,	/* rows accepted by aq_loader_add */
 	AQ_LOAD_INSERTED,	/* new rows committed */
@@ -572,6 +576,11 @@ enum aq_load_counter {
 	AQ_LOAD_ORPHANS,	/* rows whose orphan-rule column names no row of
 				 * the referenced table (aq_loader_set_orphans) */
 	AQ_LOAD_BATCHES,	/* committed batches */
+	AQ_LOAD_REVISED,	/* updated rows whose value or units changed,
+				 * as the database's revision log counted them
+				 * (the setting aq.revised, sql/006-runs.sql) */
+	AQ_LOAD_RETRIES,	/* attempts at a batch that failed as a whole
+				 * and were tried again (aq_loader_set_retry) */
 	AQ_LOAD_NCOUNTERS
 };
 
@@ -595,8 +604,10 @@ void aq_loader_set_notice(struct aq_loader *l, void (*fn)(void *arg, const char 
  * be added, so treat an unknown one as AQ_LOADER_NOTICE_SERVER. */
 enum aq_loader_notice {
 	AQ_LOADER_NOTICE_SERVER = 0,	/* a NOTICE or WARNING from the server */
-	AQ_LOADER_NOTICE_UNKNOWN_KEY = 1	/* a record's key is not a column
+	AQ_LOADER_NOTICE_UNKNOWN_KEY = 1,	/* a record's key is not a column
 					 * (said once per key) */
+	AQ_LOADER_NOTICE_RETRY = 2	/* a batch failed for a passing reason
+					 * and will be tried again */
 };
 /*
  * As aq_loader_set_notice(), but fn(arg, kind, message) also gets the
@@ -655,10 +666,60 @@ int aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *j
 size_t aq_loader_pending(const struct aq_loader *l);
 /*
  * Finish the batch: load it, hand refused rows to the reject callback,
- * commit.  AQ_EDBCONN if the connection was lost (the batch is not
- * committed; rerun), AQ_EDB if the database refused the batch as a whole.
+ * commit.  Only a row's own fault (SQLSTATE classes 22 and 23: bad input
+ * syntax, a constraint) rejects rows.  A failure of the batch as a whole
+ * for a passing reason (deadlock 40P01, serialization failure 40001, a
+ * lost connection or a server shutdown (class 08, 57P01-57P03),
+ * insufficient resources (class 53: disk full, out of memory), a statement
+ * or lock timeout (57014, 55P03)) rolls the batch back and tries it again
+ * through the staging table, reconnecting if need be, as
+ * aq_loader_set_retry() says; then AQ_EDBTEMP (the connection is lost:
+ * AQ_EDBCONN).  AQ_EDB if the database refused the batch for any other
+ * reason, AQ_ECANCELED if the retry's stop function said stop, AQ_EIO if
+ * the before-commit function said the rejects cannot be kept.  On any
+ * failure the batch is not committed and every earlier batch is.
  */
 int aq_loader_flush(struct aq_loader *l);
+/*
+ * How a batch that failed for a passing reason is tried again: at most
+ * attempts times in all (1: never again; default 6), waiting between
+ * attempts an exponential backoff with jitter from first seconds
+ * (default 0.5) up to max seconds (default 10).  stop(arg), when given, is
+ * asked before each attempt and during each wait (every 50 ms, and after a
+ * signal interrupted the wait): nonzero gives up at once with
+ * AQ_ECANCELED.  AQ_EINVAL for attempts < 1 or first > max.
+ */
+int aq_loader_set_retry(struct aq_loader *l, int attempts, double first, double max,
+    int (*stop)(void *arg), void *arg);
+/*
+ * fn(arg), when given, runs just before every batch commits, after the
+ * reject callback got the batch's refused rows: a program that writes
+ * rejects to a file flushes it here, and returns nonzero when they cannot
+ * be written, which rolls the batch back (aq_loader_flush() returns
+ * AQ_EIO), so that no committed batch lacks its rejects.
+ */
+void aq_loader_set_precommit(struct aq_loader *l, int (*fn)(void *arg), void *arg);
+/*
+ * The run log (table load_run of the opened table's schema, sql/006-runs):
+ * after aq_loader_run_begin(), every batch's transaction writes the run's
+ * row with the counts so far (label may be NULL), so that the log never
+ * claims a row the table does not hold, and the revision log names the
+ * run.  aq_loader_run_end(l, 0) commits the pending batch as
+ * aq_loader_flush() does, marking the row finished with status 0 in the
+ * same transaction.  With any other status, or with no batch pending, it
+ * marks the row finished with status in a transaction of its own, with
+ * the counts of what was committed: after a failed flush (or a failed
+ * aq_loader_run_end(l, 0)), call it with the program's exit status.
+ * Without a load_run table both do nothing.  AQ_ENOMEM, or a database
+ * failure (as for flush).
+ */
+int aq_loader_run_begin(struct aq_loader *l, const char *label);
+int aq_loader_run_end(struct aq_loader *l, int status);
+/* The caller's own counts for the run's row: records read (when more than
+ * the rows added) and rejected before they reached the loader. */
+void aq_loader_run_count(struct aq_loader *l, uint64_t read, uint64_t rejected);
+/* The run's id in load_run (aq_loader_run_begin), else 0. */
+int64_t aq_loader_run_id(const struct aq_loader *l);
 /* A counter (enum aq_load_counter) over the committed batches. */
 uint64_t aq_loader_count(const struct aq_loader *l, int counter);
 

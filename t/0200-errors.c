@@ -19,7 +19,7 @@ main(void)
 	struct aq_client *c;
 	int code, all = 1;
 
-	for (code = AQ_OK; code <= AQ_ESCHEMA; code++) {
+	for (code = AQ_OK; code <= AQ_EDBTEMP; code++) {
 		const char *s = aq_strerror(code);
 
 		if (s == NULL || strcmp(s, "unknown error code") == 0 || strchr(s, '\n') ||

@@ -80,7 +80,7 @@ is_sql(int rc, struct aq_buf *q, const char *want, const char *what)
 	"IS DISTINCT FROM (EXCLUDED.\"select\", EXCLUDED.\"a\"\"b\")::text "
 #define INTO1                                                                   \
 	", m AS (INSERT INTO public.\"my table\" AS t (\"id\", \"select\", \"a\"\"b\") " \
-	"SELECT \"id\", \"select\", \"a\"\"b\" FROM s "
+	"SELECT \"id\", \"select\", \"a\"\"b\" FROM s ORDER BY \"id\" "
 #define PLAIN(a, b) "WITH s AS (SELECT * FROM pg_temp.aq_stage WHERE aq_ord >= " a " AND aq_ord < " b ")"
 #define END "RETURNING 1) SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM s)"
 
@@ -89,7 +89,8 @@ is_sql(int rc, struct aq_buf *q, const char *want, const char *what)
 	"WHERE aq_ord >= 5 AND aq_ord < 9 ORDER BY \"sensor_id\", \"date time\", aq_ord " dir ")"
 #define INTO2                                                                   \
 	", m AS (INSERT INTO public.m AS t (\"sensor_id\", \"date time\", \"value\", \"select\") " \
-	"SELECT \"sensor_id\", \"date time\", \"value\", \"select\" FROM s "
+	"SELECT \"sensor_id\", \"date time\", \"value\", \"select\" FROM s "   \
+	"ORDER BY \"sensor_id\", \"date time\" "
 #define DO_UPDATE2                                                              \
 	"ON CONFLICT (\"sensor_id\", \"date time\") DO UPDATE SET \"value\" = EXCLUDED.\"value\", " \
 	"\"select\" = EXCLUDED.\"select\" WHERE (t.\"value\", t.\"select\")::text " \
@@ -111,7 +112,7 @@ main(void)
 	struct aq_buf q = {0};
 	int rc;
 
-	plan(33);
+	plan(37);
 	table(&t1, "public.\"my table\"", 3, n1, pk1);
 	table(&t2, "public.m", 4, n2, pk2);
 	table(&tk, "k", 1, nk, pkk);
@@ -193,12 +194,36 @@ main(void)
 	/* every column in the key; no key */
 	is_merge(&tk, AQ_LOAD_UPSERT, 0, 1, 0,
 	    "WITH s AS (SELECT * FROM pg_temp.aq_stage WHERE aq_ord >= 0 AND aq_ord < 1), "
-	    "m AS (INSERT INTO k AS t (\"k\") SELECT \"k\" FROM s ON CONFLICT DO NOTHING " END,
+	    "m AS (INSERT INTO k AS t (\"k\") SELECT \"k\" FROM s ORDER BY \"k\" ON CONFLICT DO NOTHING " END,
 	    "upsert when every column is in the key: nothing to update");
 	is_merge(&t0, AQ_LOAD_INSERT, 0, 3, 1,
 	    PLAIN("0", "3") ", m AS (INSERT INTO nokey AS t (\"id\", \"select\", \"a\"\"b\") "
 	    "SELECT \"id\", \"select\", \"a\"\"b\" FROM s " END,
 	    "insert into a table without a key: every row, no ON CONFLICT");
+
+	/* upsert: the rows equal to the stored ones leave staging */
+	is_sql(aqi_sql_unchanged(&q, &t2), &q,
+	    "DELETE FROM pg_temp.aq_stage s USING public.m t WHERE "
+	    "s.\"sensor_id\" = t.\"sensor_id\" AND s.\"date time\" = t.\"date time\" AND "
+	    "(t.\"value\", t.\"select\")::text IS NOT DISTINCT FROM (s.\"value\", s.\"select\")::text",
+	    "2 keys, upsert: the unchanged rows");
+
+	/* which failures are a row's, which the batch's for a passing reason */
+	ok(aqi_sqlstate_row("22P02") &&
+	    aqi_sqlstate_row("23505") && aqi_sqlstate_row("22021") && !aqi_sqlstate_row("40P01") &&
+	    !aqi_sqlstate_row("53100") && !aqi_sqlstate_row("21000") && !aqi_sqlstate_row(NULL) &&
+	    !aqi_sqlstate_row("2"), "a row's fault: classes 22 and 23");
+	ok(aqi_sqlstate_transient("40P01") && aqi_sqlstate_transient("40001") &&
+	    aqi_sqlstate_transient("08006") && aqi_sqlstate_transient("57P01") &&
+	    aqi_sqlstate_transient("57P02") && aqi_sqlstate_transient("57P03") &&
+	    aqi_sqlstate_transient("53100") && aqi_sqlstate_transient("53200") &&
+	    aqi_sqlstate_transient("57014") && aqi_sqlstate_transient("55P03"),
+	    "passing: deadlock, serialization, connection, shutdown, resources, timeouts");
+	ok(!aqi_sqlstate_transient("22P02") &&
+	    !aqi_sqlstate_transient("23505") && !aqi_sqlstate_transient("42P01") &&
+	    !aqi_sqlstate_transient("42501") && !aqi_sqlstate_transient("XX000") &&
+	    !aqi_sqlstate_transient(NULL) && !aqi_sqlstate_transient("40P0") &&
+	    !aqi_sqlstate_transient("40P011"), "not passing: data, syntax, privileges, unknown");
 
 	/* the orphan count */
 	is_sql(aqi_sql_orphans(&q, "public.sensor", "\"id\""), &q,
