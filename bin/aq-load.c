@@ -30,7 +30,8 @@ usage(int status)
 
 	fprintf(fp, "usage: aq-load [-q] [-d dbname] -t table [--mode upsert|insert|ignore]\n"
 	    "               [--batch n] [--stream [--flush-interval duration]] [--strict]\n"
-	    "               [--reject file] [--max-rejects n] [--label text] [file ...]\n"
+	    "               [--reject file] [--max-rejects n] [--label text] [--retry n]\n"
+	    "               [file ...]\n"
 	    "       aq-load [-q] [-d dbname] --init\n");
 	if (status == 0)
 		fputs("\naq-load loads NDJSON rows into a PostgreSQL table with COPY, in\n"
@@ -47,6 +48,9 @@ usage(int status)
 		    "  -r, --reject FILE        append refused rows to FILE (else stop at the first)\n"
 		    "      --max-rejects N      exit 65 after more than N rejects\n"
 		    "      --label TEXT         the run's label in table load_run\n"
+		    "      --retry N            try a batch that failed for a passing reason\n"
+		    "                           (deadlock, lost connection, full disk) N more\n"
+		    "                           times, waiting 0.5 s, 1 s, 2 s ... 10 s (default 5)\n"
 		    "      --init               create or upgrade the schema, then load if -t\n"
 		    "  -q, --quiet              no summary line\n"
 		    "  -h, --help               show this help and exit\n"
@@ -218,6 +222,7 @@ main(int argc, char **argv)
 		{"max-rejects", required_argument, NULL, 'M'},
 		{"init", no_argument, NULL, 'I'},
 		{"label", required_argument, NULL, 'L'},
+		{"retry", required_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -225,7 +230,7 @@ main(int argc, char **argv)
 	};
 	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert";
 	unsigned long max_rejects = 0;
-	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to;
+	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to, attempts = 6;
 	struct cli_loop loop;
 	double t0;
 
@@ -267,6 +272,9 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			g.label = optarg;
+			break;
+		case 'R':
+			attempts = (int)cli_uint("--retry", optarg, 0, 100) + 1;
 			break;
 		case 'q':
 			g.quiet = 1;
@@ -331,7 +339,7 @@ main(int argc, char **argv)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	cli_rejects_open(&g.rejects, reject, max_rejects);
 	aq_loader_set_precommit(g.l, precommit, NULL);
-	if (aq_loader_set_retry(g.l, 6, 0.5, 10, stop_retrying, NULL) != AQ_OK)
+	if (aq_loader_set_retry(g.l, attempts, 0.5, 10, stop_retrying, NULL) != AQ_OK)
 		cli_errx(EX_SOFTWARE, "cannot set the retries");
 	if ((rc = aq_loader_run_begin(g.l, g.label)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s: %s", g.table, g.errbuf);
