@@ -21,9 +21,10 @@ check_eq "the released migrations apply with psql" "$bad" ""
 
 gen_rows 3000 1000 1722470400 >"$TMP/rows"
 bad=
-for t in country instrument license location manufacturer owner parameter; do
-	f=$(ls "$AQ_TESTDATA"/dims/loc2178-${t}*.out.ndjson 2>/dev/null | head -n 1)
-	[ -n "$f" ] && { aq-load -q -t "$t" "$f" || bad="$bad $t"; }
+for tf in country:countries instrument:instruments license:licenses location:locations \
+    manufacturer:manufacturers owner:owners parameter:parameters \
+    location_license:location-licenses location_instrument:location-instruments; do
+	aq-load -q -t "${tf%%:*}" "$AQ_TESTDATA/dims/loc2178-${tf#*:}.out.ndjson" || bad="$bad ${tf%%:*}"
 done
 aq-load -q -t measurement "$TMP/rows" || bad="$bad measurement"
 check_eq "the released schema loads today's rows and dimensions" "$bad" ""
