@@ -29,7 +29,8 @@ usage(int status)
 
 	fprintf(fp, "usage: aq-load [-q] [-d conninfo] -t table [--mode upsert|insert|ignore]\n"
 	    "               [--batch n] [--stream [--flush-interval duration]] [--strict]\n"
-	    "               [--reject file] [--max-rejects n] [file ...]\n"
+	    "               [--reject file] [--max-rejects n] [--copy-format binary|text]\n"
+	    "               [file ...]\n"
 	    "       aq-load [-q] [-d conninfo] --init\n");
 	if (status == 0)
 		fputs("\naq-load loads NDJSON rows into a PostgreSQL table with COPY, in\n"
@@ -44,6 +45,7 @@ usage(int status)
 		    "      --strict             a key that is not a column is an error\n"
 		    "  -r, --reject FILE        append refused rows to FILE (else stop at the first)\n"
 		    "      --max-rejects N      exit 65 after more than N rejects\n"
+		    "      --copy-format F      binary (default, where exact) or text\n"
 		    "      --init               create or upgrade the schema, then load if -t\n"
 		    "  -q, --quiet              no summary line\n"
 		    "  -h, --help               show this help and exit\n"
@@ -157,13 +159,14 @@ main(int argc, char **argv)
 		{"strict", no_argument, NULL, 'S'},
 		{"reject", required_argument, NULL, 'r'},
 		{"max-rejects", required_argument, NULL, 'M'},
+		{"copy-format", required_argument, NULL, 'C'},
 		{"init", no_argument, NULL, 'I'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert";
+	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert", *format_s = "binary";
 	unsigned long max_rejects = 0;
 	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to;
 	struct cli_loop loop;
@@ -202,6 +205,9 @@ main(int argc, char **argv)
 		case 'M':
 			max_rejects = cli_uint("--max-rejects", optarg, 0, (unsigned long)-1);
 			break;
+		case 'C':
+			format_s = optarg;
+			break;
 		case 'I':
 			init = 1;
 			break;
@@ -228,6 +234,8 @@ main(int argc, char **argv)
 		mode = AQ_LOAD_IGNORE;
 	else
 		cli_usage_error("--mode: '%s' is not upsert, insert or ignore", mode_s);
+	if (strcmp(format_s, "binary") != 0 && strcmp(format_s, "text") != 0)
+		cli_usage_error("--copy-format: '%s' is not binary or text", format_s);
 	if (g.table == NULL && !init)
 		cli_usage_error("no table: -t TABLE (or --init)");
 	if (g.table != NULL && *g.table == '\0')
@@ -244,6 +252,7 @@ main(int argc, char **argv)
 	aq_loader_set_errbuf(g.l, g.errbuf, sizeof g.errbuf);
 	aq_loader_set_notice_kind(g.l, on_notice, NULL);
 	aq_loader_set_reject(g.l, on_reject, NULL);
+	aq_loader_set_copy_format(g.l, strcmp(format_s, "text") == 0 ? AQ_COPY_TEXT : AQ_COPY_BINARY);
 	if ((rc = aq_loader_connect(g.l, conninfo)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	if (init) {
