@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -200,9 +201,61 @@ put_int_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n)
 static int
 put_int(struct aq_buf *b, unsigned long oid, int64_t v)
 {
-	char num[24];
+	if (oid == OID_INT2)
+		return v < INT16_MIN || v > INT16_MAX ? AQI_ETEXT : put_i16(b, (int16_t)v);
+	if (oid == OID_INT4)
+		return v < INT32_MIN || v > INT32_MAX ? AQI_ETEXT : put_i32(b, (int32_t)v);
+	return put_i64(b, v);
+}
 
-	return put_int_text(b, oid, num, (size_t)snprintf(num, sizeof num, "%" PRId64, v));
+/*
+ * A decimal without an exponent whose digits make an integer m <= 2^53,
+ * with at most 22 digits after the point, is m / 10^k in one correctly
+ * rounded division, which is what strtod gives (Clinger's fast path): most
+ * readings are such.  1 and *out, or 0 for strtod to do.
+ */
+static int
+fast_double(const char *s, size_t n, double *out)
+{
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+	static const double p10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+	const char *p = s, *end = s + n;
+	uint64_t m = 0;
+	int neg = 0, nd = 0, digits = 0, k = 0, point = 0;
+	double d;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (m != 0 || *p != '0')
+				nd++;
+			if (nd > 19)
+				return 0;
+			m = m * 10 + (uint64_t)(*p - '0');
+			digits++;
+			k += point;
+		} else if (*p == '.' && !point)
+			point = 1;
+		else
+			return 0;	/* an exponent, or not a number */
+	}
+	if (digits == 0 || m > (UINT64_C(1) << 53) || k > 22)
+		return 0;
+	d = (double)m / p10[k];
+	*out = neg ? -d : d;
+	return 1;
+#else
+	(void)s;
+	(void)n;
+	(void)out;
+	return 0;
+#endif
 }
 
 /*
@@ -243,6 +296,8 @@ put_float_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int
 	if (kind != 0) {
 		d = kind == 1 ? (double)NAN : kind == 2 ? (double)INFINITY : -(double)INFINITY;
 		f = (float)d;
+	} else if (number && oid == OID_FLOAT8 && fast_double(s, n, &d)) {
+		;
 	} else {
 		if (!number || n == 0 || n >= sizeof buf)
 			return AQI_ETEXT;
@@ -477,6 +532,14 @@ timestamptz_of(const char *s, size_t n, int64_t *out)
 			in_frac = 0;
 		else if (in_frac && ++frac > 6)
 			return AQI_ETEXT;
+	}
+	if (ylen == 4 && !bc) {
+		/* the common case: aq_time_parse() reads it as it is */
+		if (aq_time_parse(s, n, &t) != AQ_OK ||
+		    t.offset_min > 15 * 60 + 59 || t.offset_min < -(15 * 60 + 59))
+			return AQI_ETEXT;
+		*out = t.usec - PG_EPOCH_USEC;
+		return AQ_OK;
 	}
 	year = num_digits(s, ylen);
 	if (year < 1 || year > (bc ? 4714 : 294276))

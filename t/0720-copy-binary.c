@@ -6,6 +6,7 @@
  * the column defaults from the server's text, rows, and the way back to
  * text.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +153,7 @@ main(void)
 	size_t i;
 	int rc;
 
-	plan(126);
+	plan(127);
 	if ((rd = aq_reader_new()) == NULL)
 		return 99;
 
@@ -225,6 +226,43 @@ main(void)
 	is_etext(OID_FLOAT8, "\"1.5\"", "a number in a string: the server's to read");
 	is_etext(OID_FLOAT8, "\" NaN\"", "a name with a space: the server's to read");
 	is_etext(OID_FLOAT8, "false", "a boolean in a float column");
+
+	/* the fast path for plain decimals against strtod, on random ones */
+	srand(720);
+	for (i = 0, rc = 0; i < 200000; i++) {
+		char num[64];
+		int len = 0, k, ni = rand() % 10, nf = rand() % 14;
+		double want, got;
+		uint64_t u;
+
+		if (rand() % 4 == 0)
+			num[len++] = '-';
+		for (k = 0; k < ni || (k == 0 && nf == 0); k++)
+			num[len++] = (char)('0' + rand() % 10);
+		if (nf > 0) {
+			if (ni == 0)
+				num[len++] = '0';
+			num[len++] = '.';
+			for (k = 0; k < nf; k++)
+				num[len++] = (char)('0' + rand() % 10);
+		}
+		num[len] = '\0';
+		want = strtod(num, NULL);
+		aq_buf_reset(&b);
+		if (aqi_copy_binary.field_text(&b, col(OID_FLOAT8), num, (size_t)len) != AQ_OK ||
+		    b.len != 12) {
+			if (rc++ < 3)
+				diag("  %s: not encoded", num);
+			continue;
+		}
+		u = 0;
+		for (k = 4; k < 12; k++)
+			u = u << 8 | (unsigned char)b.data[k];
+		memcpy(&got, &u, 8);
+		if (memcmp(&got, &want, 8) != 0 && rc++ < 3)
+			diag("  %s: got %.17g, want %.17g", num, got, want);
+	}
+	ok(rc == 0, "200000 random decimals: the same double as strtod, bit for bit");
 
 	/* float4 */
 	is_hex(OID_FLOAT4, "0.1", "000000043dcccccd", "float4 0.1 (strtof, no double rounding)");
