@@ -291,7 +291,9 @@ put_float_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int
 	unsigned char p[8];
 	double d = 0;
 	float f = 0;
-	int kind = float_name(s, n);
+	/* a number starts with a digit or -digit: no name to look for */
+	int kind = n > 0 && ((s[0] >= '0' && s[0] <= '9') ||
+	    (n > 1 && s[0] == '-' && s[1] >= '0' && s[1] <= '9')) ? 0 : float_name(s, n);
 
 	if (kind != 0) {
 		d = kind == 1 ? (double)NAN : kind == 2 ? (double)INFINITY : -(double)INFINITY;
