@@ -153,7 +153,7 @@ main(void)
 	size_t i;
 	int rc;
 
-	plan(127);
+	plan(129);
 	if ((rd = aq_reader_new()) == NULL)
 		return 99;
 
@@ -400,6 +400,20 @@ main(void)
 	hex(&s, t.data, t.len);
 	ok(rc == AQ_OK && strcmp(s.data, "00030000000400000007ffffffff0000000400000005") == 0,
 	    "the staging row: one field more, aq_ord");
+
+	/* the public switch */
+	{
+		struct aq_loader *l = aq_loader_new();
+
+		ok(aq_loader_set_copy_format(NULL, AQ_COPY_TEXT) == AQ_EINVAL &&
+		    aq_loader_set_copy_format(l, 2) == AQ_EINVAL &&
+		    aq_loader_set_copy_format(l, -1) == AQ_EINVAL,
+		    "aq_loader_set_copy_format: AQ_EINVAL for no loader or another format");
+		ok(aq_loader_set_copy_format(l, AQ_COPY_TEXT) == AQ_OK &&
+		    aq_loader_set_copy_format(l, AQ_COPY_BINARY) == AQ_OK,
+		    "aq_loader_set_copy_format: text and binary");
+		aq_loader_free(l);
+	}
 	aq_buf_free(&b);
 	aq_buf_free(&s);
 	aq_buf_free(&t);
