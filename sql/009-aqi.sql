@@ -441,20 +441,24 @@ LEFT JOIN aqi_category c ON c.scale = y.scale AND y.aqi BETWEEN c.index_lo AND c
 -- has told): the overall index with the NowCast for particles (us-epa),
 -- 8-hour means for O3 and CO, hourly values for NO2, SO2 and the 1-hour O3;
 -- its category, colour and dominant pollutant; the NowCast concentrations
--- of PM2.5 and PM10 in µg/m³.  Reads measurement_latest, then the last 24
--- hours of each sensor by primary key.
+-- of PM2.5 and PM10 in µg/m³; when there is no index, why ("pm25: the
+-- NowCast needs 2 of the 3 most recent hours").  Reads measurement_latest,
+-- then the last 24 hours of each sensor by primary key.
 CREATE VIEW aqi_current AS
 SELECT y.location_id, y.scale, y.datetime, y.aqi, c.category, y.dominant_parameter,
 	y.nowcast_pm25, y.nowcast_pm10, c.colour, loc.name AS location_name,
-	loc.latitude, loc.longitude
+	loc.latitude, loc.longitude, y.reason
 FROM (
 	SELECT z.location_id, z.scale, z.datetime, max(z.sub_index) AS aqi,
 		(array_agg(z.parameter ORDER BY z.sub_index DESC, z.parameter)
 			FILTER (WHERE z.sub_index IS NOT NULL))[1] AS dominant_parameter,
 		max(z.nowcast) FILTER (WHERE z.parameter = 'pm25') AS nowcast_pm25,
-		max(z.nowcast) FILTER (WHERE z.parameter = 'pm10') AS nowcast_pm10
+		max(z.nowcast) FILTER (WHERE z.parameter = 'pm10') AS nowcast_pm10,
+		CASE WHEN max(z.sub_index) IS NULL THEN
+			string_agg(DISTINCT z.parameter || ': ' || z.reason, '; ')
+				FILTER (WHERE z.is_primary AND z.reason IS NOT NULL) END AS reason
 	FROM (
-		SELECT l.location_id, n.datetime, l.parameter, x.scale, x.sub_index,
+		SELECT l.location_id, n.datetime, l.parameter, x.scale, x.sub_index, x.is_primary, x.reason,
 			aq_convert(l.parameter, x.nowcast, l.units, 'µg/m³') AS nowcast
 		FROM (
 			SELECT coalesce(l.location_id, s.location_id) AS location_id, l.sensor_id,

@@ -56,7 +56,7 @@ eea	so2	1 hour	1250	µg/m³	6	EEA SO2 1250
 eea	co	8 hours	5	mg/m³		the EEA has no CO table'
 n_aqi=$(printf '%s\n' "$aqi_cases" | wc -l)
 
-plan $((n_aqi + 33))
+plan $((n_aqi + 34))
 
 # ---- aq_aqi, one concentration at a time -------------------------------
 # "|", not a tab: read would merge the empty fields between tabs
@@ -183,6 +183,9 @@ check_eq "aq_aqi and the view agree on the EPA's NowCast example" \
 check_eq "aqi_current: location 1 now, with its NowCast" \
 	"$(q "SELECT datetime AT TIME ZONE 'UTC', aqi, category, dominant_parameter, round(nowcast_pm25::numeric, 2) FROM aqi_current WHERE location_id = 1 AND scale = 'us-epa'")" \
 	"2026-11-28 12:00:00|126|Unhealthy for Sensitive Groups|o3|17.41"
+check_eq "aqi_current: no index at location 3, and why" \
+	"$(q "SELECT coalesce(aqi::text, 'null'), reason FROM aqi_current WHERE location_id = 3 AND scale = 'us-epa'")" \
+	"null|pm25: the NowCast needs 2 of the 3 most recent hours"
 check_eq "aqi_current: one row per location and scale" \
 	"$(q "SELECT count(*), count(DISTINCT (location_id, scale)) FROM aqi_current WHERE location_id < 100")" "8|8"
 check_eq "aqi_current: the October sensor's now is its own last hour" \
