@@ -387,20 +387,16 @@ $$;
 
 -- ---- views ----------------------------------------------------------------
 
--- The views read the hours asked for: partitions are pruned by time, and
--- within a month's partition this small block-range index finds the hours
--- (rows arrive roughly in time order) without a scan of the month.  The
--- primary key serves the 24 hours before each of them, per sensor.
--- Partitions made later get it from the parent when they are attached.
-CREATE INDEX measurement_datetime_brin ON measurement USING brin (datetime);
 
 -- One row per location, hour (the period end, UTC), scale and pollutant:
 -- the pollutant's sub-index (the highest over its sensors and averagings),
 -- and the location-hour's overall index (the highest sub-index), category
 -- and dominant pollutant repeated on each; then the concentration of the
 -- primary averaging in the table's units, and why the sub-index is null.
--- Filter on "datetime": only those hours' partitions (and the 24 hours
--- before them, by primary key) are read.
+-- Filter on "datetime" (and location_id): the hours are read sensor by
+-- sensor (the sensors of measurement_latest) by primary key, in the
+-- partitions of those hours and of the 24 hours before them only.  A
+-- sensor's location, parameter and units are those of its latest reading.
 CREATE VIEW aqi_hourly AS
 SELECT y.location_id, y.datetime, y.scale, y.parameter, y.sub_index, y.aqi, c.category,
 	CASE WHEN y.aqi IS NOT NULL THEN y.dominant END AS dominant_parameter,
@@ -419,16 +415,18 @@ FROM (
 			CASE WHEN max(x.sub_index) IS NULL THEN min(x.reason) FILTER (WHERE x.is_primary) END
 				AS reason
 		FROM (
-			SELECT m.sensor_id, m.datetime,
-				coalesce(m.location_id, s.location_id) AS location_id,
-				lower(coalesce(m.parameter, p.name)) AS parameter,
-				coalesce(m.units, p.units) AS units
+			SELECT l.sensor_id, coalesce(l.location_id, s.location_id) AS location_id,
+				lower(coalesce(l.parameter, p.name)) AS parameter,
+				coalesce(l.units, p.units) AS units
+			FROM measurement_latest l
+			LEFT JOIN sensor s ON s.id = l.sensor_id
+			LEFT JOIN parameter p ON p.id = coalesce(l.parameter_id, s.parameter_id)
+		) n
+		CROSS JOIN LATERAL (
+			SELECT DISTINCT m.sensor_id, m.datetime, n.location_id, n.parameter, n.units
 			FROM measurement m
-			LEFT JOIN sensor s ON s.id = m.sensor_id
-			LEFT JOIN parameter p ON p.id = coalesce(m.parameter_id, s.parameter_id)
-			WHERE m.period IN ('raw', 'hour') AND m.value IS NOT NULL
-			  AND extract(epoch FROM m.datetime) % 3600 = 0
-			GROUP BY 1, 2, 3, 4, 5
+			WHERE m.sensor_id = n.sensor_id AND m.period IN ('raw', 'hour')
+			  AND m.value IS NOT NULL AND extract(epoch FROM m.datetime) % 3600 = 0
 		) k
 		CROSS JOIN LATERAL aq_sensor_subindex(k.sensor_id, k.parameter, k.units, k.datetime) x
 		GROUP BY k.location_id, k.datetime, x.scale, k.parameter
