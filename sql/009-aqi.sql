@@ -339,7 +339,7 @@ SELECT s.scale, s.averaging, s.is_primary, s.conc, s.units, s.sub,
 			format('%s %s is outside the table of %s', round(s.conc::numeric, 3), s.units, s.averaging)
 		WHEN s.estimator = 'nowcast' THEN 'the NowCast needs 2 of the 3 most recent hours'
 		WHEN s.hours = 1 THEN 'no reading at this hour'
-		ELSE format('%s of the %s hours needs %s', s.n, s.hours, s.min_hours) END)
+		ELSE format('%s of the %s hours present, %s needed', s.n, s.hours, s.min_hours) END)
 	END,
 	s.nowcast
 FROM (
@@ -386,7 +386,6 @@ FROM (
 $$;
 
 -- ---- views ----------------------------------------------------------------
-
 
 -- One row per location, hour (the period end, UTC), scale and pollutant:
 -- the pollutant's sub-index (the highest over its sensors and averagings),

@@ -164,7 +164,7 @@ check_eq "aqi_hourly: at 10:00 O3 has 6 of 8 hours, still a mean" \
 	"$(q "SELECT sub_index FROM aqi_hourly WHERE location_id = 1 AND datetime = '2026-11-28T10:00Z' AND scale = 'us-epa' AND parameter = 'o3'")" 126
 check_eq "aqi_hourly: at 09:00 5 of 8 hours are too few, and it says so" \
 	"$(q "SELECT coalesce(sub_index::text, 'null'), reason FROM aqi_hourly WHERE location_id = 1 AND datetime = '2026-11-28T09:00Z' AND scale = 'us-epa' AND parameter = 'o3'")" \
-	"null|5 of the 8 hours needs 6"
+	"null|5 of the 8 hours present, 6 needed"
 check_eq "aqi_hourly: the EEA's O3 level from the hour, converted to µg/m³" \
 	"$(q "SELECT sub_index, category, units FROM aqi_hourly WHERE location_id = 1 AND $h AND scale = 'eea' AND parameter = 'o3'")" \
 	"4|Poor|µg/m³"
