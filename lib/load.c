@@ -407,15 +407,11 @@ aq_loader_set_precommit(struct aq_loader *l, int (*fn)(void *arg), void *arg)
 int
 aqi_load_reject(struct aq_loader *l, size_t row, const char *reason)
 {
-	if (l->nrejs == l->caprejs) {
-		size_t cap = l->caprejs ? l->caprejs * 2 : 64;
-		struct aqi_load_reject *p = realloc(l->rejs, cap * sizeof *p);
+	struct aqi_load_reject *p = aqi_grow(l->rejs, &l->caprejs, l->nrejs, sizeof *p, 64);
 
-		if (p == NULL)
-			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		l->rejs = p;
-		l->caprejs = cap;
-	}
+	if (p == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->rejs = p;
 	l->rejs[l->nrejs].row = row;
 	l->rejs[l->nrejs].off = l->rejreasons.len;
 	if (aqi_buf_add(&l->rejreasons, reason, strlen(reason) + 1) != AQ_OK)
@@ -704,15 +700,9 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 	if (l->partcol >= 0 && l->slots[l->partcol] != NULL)
 		month = month_of(l->slots[l->partcol]);
 
-	if (l->nrows == l->caprows) {
-		size_t cap = l->caprows ? l->caprows * 2 : 1024;
-		struct aqi_load_row *p = realloc(l->rows, cap * sizeof *p);
-
-		if (p == NULL)
-			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		l->rows = p;
-		l->caprows = cap;
-	}
+	if ((r = aqi_grow(l->rows, &l->caprows, l->nrows, sizeof *r, 1024)) == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->rows = r;
 	if ((src = intern_source(l, source)) == (size_t)-1)
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 
@@ -831,6 +821,7 @@ aqi_load_partitions(struct aq_loader *l)
 	char month[32];
 	const char *params[2];
 	PGresult *res;
+	int64_t *p;
 
 	if (l->partcol < 0)
 		return AQ_OK;
@@ -851,15 +842,9 @@ aqi_load_partitions(struct aq_loader *l)
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			return aqi_load_dberr(l, res, "aq_ensure_partition");
 		PQclear(res);
-		if (l->nmonths == l->capmonths) {
-			size_t cap = l->capmonths ? l->capmonths * 2 : 16;
-			int64_t *p = realloc(l->months, cap * sizeof *p);
-
-			if (p == NULL)
-				return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-			l->months = p;
-			l->capmonths = cap;
-		}
+		if ((p = aqi_grow(l->months, &l->capmonths, l->nmonths, sizeof *p, 16)) == NULL)
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		l->months = p;
 		l->months[l->nmonths++] = m;
 	}
 	return AQ_OK;
