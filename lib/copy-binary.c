@@ -77,8 +77,8 @@
 #define NUMERIC_NAN 0xC000
 #define NUMERIC_PINF 0xD000
 #define NUMERIC_NINF 0xF000
-#define NUMERIC_MAX_DIGITS 1000	/* decimal digits we write, beyond which
-				 * the server is asked (text) */
+/* the decimal digits we write; a longer number is the server's (text) */
+#define NUMERIC_MAX_DIGITS 1000
 
 static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 static const char trailer[2] = "\377\377";
@@ -87,10 +87,19 @@ int
 aqi_copy_binary_knows(unsigned long oid)
 {
 	switch (oid) {
-	case OID_BOOL: case OID_INT2: case OID_INT4: case OID_INT8:
-	case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC:
-	case OID_TEXT: case OID_VARCHAR: case OID_JSON: case OID_JSONB:
-	case OID_TIMESTAMPTZ: case OID_DATE:
+	case OID_BOOL:
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+	case OID_TEXT:
+	case OID_VARCHAR:
+	case OID_JSON:
+	case OID_JSONB:
+	case OID_TIMESTAMPTZ:
+	case OID_DATE:
 		return 1;
 	default:
 		return 0;
@@ -178,6 +187,16 @@ put_i64(struct aq_buf *b, int64_t v)
 
 /* ---- values from text ---- */
 
+static int
+put_int(struct aq_buf *b, unsigned long oid, int64_t v)
+{
+	if (oid == OID_INT2)
+		return v < INT16_MIN || v > INT16_MAX ? AQI_ETEXT : put_i16(b, (int16_t)v);
+	if (oid == OID_INT4)
+		return v < INT32_MIN || v > INT32_MAX ? AQI_ETEXT : put_i32(b, (int32_t)v);
+	return put_i64(b, v);
+}
+
 /* An integer of column type oid from the exact decimal text s. */
 static int
 put_int_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n)
@@ -193,19 +212,7 @@ put_int_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n)
 	v = strtoll(buf, &end, 10);
 	if (errno != 0 || *end != '\0' || !(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
 		return AQI_ETEXT;
-	return oid == OID_INT2 ? (v < INT16_MIN || v > INT16_MAX ? AQI_ETEXT : put_i16(b, (int16_t)v))
-	    : oid == OID_INT4 ? (v < INT32_MIN || v > INT32_MAX ? AQI_ETEXT : put_i32(b, (int32_t)v))
-	    : put_i64(b, v);
-}
-
-static int
-put_int(struct aq_buf *b, unsigned long oid, int64_t v)
-{
-	if (oid == OID_INT2)
-		return v < INT16_MIN || v > INT16_MAX ? AQI_ETEXT : put_i16(b, (int16_t)v);
-	if (oid == OID_INT4)
-		return v < INT32_MIN || v > INT32_MAX ? AQI_ETEXT : put_i32(b, (int32_t)v);
-	return put_i64(b, v);
+	return put_int(b, oid, v);
 }
 
 /*
@@ -218,10 +225,8 @@ static int
 fast_double(const char *s, size_t n, double *out)
 {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-	static const double p10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 	const char *p = s, *end = s + n;
 	uint64_t m = 0;
 	int neg = 0, nd = 0, digits = 0, k = 0, point = 0;
@@ -243,7 +248,7 @@ fast_double(const char *s, size_t n, double *out)
 		} else if (*p == '.' && !point)
 			point = 1;
 		else
-			return 0;	/* an exponent, or not a number */
+			return 0; /* an exponent, or not a number */
 	}
 	if (digits == 0 || m > (UINT64_C(1) << 53) || k > 22)
 		return 0;
@@ -268,10 +273,8 @@ float_name(const char *s, size_t n)
 	static const struct {
 		const char *name;
 		int kind;
-	} names[] = {
-		{"nan", 1}, {"infinity", 2}, {"+infinity", 2}, {"inf", 2}, {"+inf", 2},
-		{"-infinity", 3}, {"-inf", 3},
-	};
+	} names[] = {{"nan", 1}, {"infinity", 2}, {"+infinity", 2}, {"inf", 2}, {"+inf", 2},
+	    {"-infinity", 3}, {"-inf", 3}};
 	size_t i;
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -292,8 +295,9 @@ put_float_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int
 	double d = 0;
 	float f = 0;
 	/* a number starts with a digit or -digit: no name to look for */
-	int kind = n > 0 && ((s[0] >= '0' && s[0] <= '9') ||
-	    (n > 1 && s[0] == '-' && s[1] >= '0' && s[1] <= '9')) ? 0 : float_name(s, n);
+	int digit = n > 0 && (s[0] == '-' ? n > 1 && s[1] >= '0' && s[1] <= '9'
+					  : s[0] >= '0' && s[0] <= '9');
+	int kind = digit ? 0 : float_name(s, n);
 
 	if (kind != 0) {
 		d = kind == 1 ? (double)NAN : kind == 2 ? (double)INFINITY : -(double)INFINITY;
@@ -312,8 +316,8 @@ put_float_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int
 		else
 			d = strtod(buf, &end);
 		/* what the server refuses ("out of range"), it refuses in text */
-		if (*end != '\0' || end == buf ||
-		    (errno == ERANGE && (d == 0 || isinf(d))) || isnan(d) || isinf(d))
+		if (*end != '\0' || end == buf || (errno == ERANGE && (d == 0 || isinf(d))) ||
+		    isnan(d) || isinf(d))
 			return AQI_ETEXT;
 	}
 	if (oid == OID_FLOAT4) {
@@ -349,7 +353,7 @@ put_numeric_text(struct aq_buf *b, const char *s, size_t n)
 
 	if (kind != 0) {
 		if (kind != 1 && n < 8)
-			return AQI_ETEXT;	/* numeric_in knows no "inf" */
+			return AQI_ETEXT; /* numeric_in knows no "inf" */
 		be16(out, 0);
 		be16(out + 2, 0);
 		be16(out + 4, kind == 1 ? NUMERIC_NAN : kind == 2 ? NUMERIC_PINF : NUMERIC_NINF);
@@ -382,7 +386,8 @@ put_numeric_text(struct aq_buf *b, const char *s, size_t n)
 		ebuf[end - p] = '\0';
 		errno = 0;
 		exp = strtol(ebuf, &eend, 10);
-		if (*eend != '\0' || errno != 0 || exp > NUMERIC_MAX_DIGITS || exp < -NUMERIC_MAX_DIGITS)
+		if (*eend != '\0' || errno != 0 || exp > NUMERIC_MAX_DIGITS ||
+		    exp < -NUMERIC_MAX_DIGITS)
 			return AQI_ETEXT;
 		p = end;
 	}
@@ -397,12 +402,12 @@ put_numeric_text(struct aq_buf *b, const char *s, size_t n)
 	 * (point + exp - 1 - k) in powers of ten */
 	weight10 = point + exp - 1;
 	/* base-10000 words: digit k goes to word floor(weight/4) */
-	lead = (int)(((weight10 % 4) + 4) % 4);	/* digits before the first word's end */
+	lead = (int)(((weight10 % 4) + 4) % 4); /* digits before the first word's end */
 	nd = 0;
 	w = 0;
 	{
 		long wtop = weight10 >= 0 ? weight10 / 4 : -((-weight10 + 3) / 4);
-		int pos = 3 - lead;	/* position in the first word, 0 = most significant */
+		int pos = 3 - lead; /* position in the first word, 0 = most significant */
 		int16_t cur = 0;
 
 		for (i = 0; i < ndig; i++) {
@@ -431,7 +436,7 @@ put_numeric_text(struct aq_buf *b, const char *s, size_t n)
 		last--;
 	if (first == last) {
 		w = 0;
-		neg = 0;	/* numeric has no -0 */
+		neg = 0; /* numeric has no -0 */
 	}
 	be16(out, (uint16_t)(last - first));
 	be16(out + 2, (uint16_t)(int16_t)w);
@@ -537,8 +542,8 @@ timestamptz_of(const char *s, size_t n, int64_t *out)
 	}
 	if (ylen == 4 && !bc) {
 		/* the common case: aq_time_parse() reads it as it is */
-		if (aq_time_parse(s, n, &t) != AQ_OK ||
-		    t.offset_min > 15 * 60 + 59 || t.offset_min < -(15 * 60 + 59))
+		if (aq_time_parse(s, n, &t) != AQ_OK || t.offset_min > 15 * 60 + 59 ||
+		    t.offset_min < -(15 * 60 + 59))
 			return AQI_ETEXT;
 		*out = t.usec - PG_EPOCH_USEC;
 		return AQ_OK;
@@ -547,7 +552,7 @@ timestamptz_of(const char *s, size_t n, int64_t *out)
 	if (year < 1 || year > (bc ? 4714 : 294276))
 		return AQI_ETEXT;
 	if (bc)
-		year = 1 - year;	/* astronomical: 1 BC is year 0 */
+		year = 1 - year; /* astronomical: 1 BC is year 0 */
 	/* the same date in a year of the same kind (leap or not) that
 	 * aq_time_parse() reads, moved by whole days after (in PostgreSQL's
 	 * epoch: since 1970, 294276 AD overflows) */
@@ -601,11 +606,14 @@ put_text_as(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int se
 		if ((rc = date_of(s, n, &dt)) != AQ_OK)
 			return rc;
 		return put_i32(b, dt);
-	case OID_FLOAT4: case OID_FLOAT8:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
 		return put_float_text(b, oid, s, n, server);
 	case OID_NUMERIC:
 		return server ? put_numeric_text(b, s, n) : AQI_ETEXT;
-	case OID_INT2: case OID_INT4: case OID_INT8:
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
 		return server ? put_int_text(b, oid, s, n) : AQI_ETEXT;
 	case OID_BOOL:
 		if (server && n == 1 && (s[0] == 't' || s[0] == 'f'))
@@ -613,7 +621,7 @@ put_text_as(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int se
 		return AQI_ETEXT;
 	case OID_JSONB:
 		if (!server)
-			return AQI_ETEXT;	/* field() writes a string as JSON */
+			return AQI_ETEXT; /* field() writes a string as JSON */
 		if ((rc = aqi_buf_add(b, "\0\0\0\0\1", 5)) != AQ_OK)
 			return rc;
 		be32((unsigned char *)b->data + b->len - 5, (uint32_t)n + 1);
@@ -622,7 +630,8 @@ put_text_as(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int se
 		if (!server)
 			return AQI_ETEXT;
 		return put_field(b, s, n);
-	case OID_TEXT: case OID_VARCHAR:
+	case OID_TEXT:
+	case OID_VARCHAR:
 		return put_field(b, s, n);
 	default:
 		return AQI_ETEXT;
@@ -642,7 +651,7 @@ put_json(struct aq_buf *b, const struct aq_value *v, int jsonb)
 		return AQ_ENOMEM;
 	if ((rc = aq_writer_value(w, v)) == AQ_OK && (rc = aq_writer_end_line(w)) == AQ_OK) {
 		s = aq_writer_buffer(w, &n);
-		n--;	/* without the newline */
+		n--; /* without the newline */
 		if ((rc = aqi_buf_add(b, "\0\0\0\0\1", jsonb ? 5 : 4)) == AQ_OK) {
 			be32((unsigned char *)b->data + at, (uint32_t)(n + (size_t)jsonb));
 			rc = aqi_buf_add(b, s, n);
@@ -666,11 +675,14 @@ put_value(struct aq_buf *b, const struct aqi_column *c, const struct aq_value *v
 		if (t == AQ_TRUE || t == AQ_FALSE)
 			return put_field(b, t == AQ_TRUE ? "\1" : "\0", 1);
 		return AQI_ETEXT;
-	case OID_INT2: case OID_INT4: case OID_INT8:
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
 		if (t != AQ_NUMBER || aq_value_int64(v, &i) != AQ_OK)
 			return AQI_ETEXT;
 		return put_int(b, c->oid, i);
-	case OID_FLOAT4: case OID_FLOAT8:
+	case OID_FLOAT4:
+	case OID_FLOAT8:
 		if (t != AQ_NUMBER && t != AQ_STRING)
 			return AQI_ETEXT;
 		s = aq_value_string(v, &n);
@@ -682,14 +694,17 @@ put_value(struct aq_buf *b, const struct aqi_column *c, const struct aq_value *v
 		if (t == AQ_STRING && float_name(s, n) == 0)
 			return AQI_ETEXT;
 		return put_numeric_text(b, s, n);
-	case OID_TIMESTAMPTZ: case OID_DATE:
+	case OID_TIMESTAMPTZ:
+	case OID_DATE:
 		if (t != AQ_STRING)
 			return AQI_ETEXT;
 		s = aq_value_string(v, &n);
 		return put_text_as(b, c->oid, s, n, 0);
-	case OID_JSON: case OID_JSONB:
+	case OID_JSON:
+	case OID_JSONB:
 		return put_json(b, v, c->oid == OID_JSONB);
-	case OID_TEXT: case OID_VARCHAR:
+	case OID_TEXT:
+	case OID_VARCHAR:
 		/* as the text encoder: numbers as written, booleans as
 		 * true/false, objects and arrays as JSON */
 		if (t == AQ_STRING || t == AQ_NUMBER) {
@@ -709,7 +724,7 @@ bin_row_begin(struct aq_buf *b, size_t nfields)
 {
 	unsigned char p[2];
 
-	if (nfields > INT16_MAX - 1)	/* room for aq_ord */
+	if (nfields > INT16_MAX - 1) /* room for aq_ord */
 		return AQI_ETEXT;
 	be16(p, (uint16_t)nfields);
 	return aqi_buf_add(b, p, 2);
@@ -773,17 +788,17 @@ bin_row_with_ord(struct aq_buf *b, const char *row, size_t len, size_t ord)
 }
 
 const struct aqi_copy_enc aqi_copy_binary = {
-	.name = "binary",
-	.head = header,
-	.headlen = sizeof header,
-	.tail = trailer,
-	.taillen = sizeof trailer,
-	.row_begin = bin_row_begin,
-	.field = bin_field,
-	.field_raw = bin_field_raw,
-	.field_text = bin_field_text,
-	.row_end = bin_row_end,
-	.row_with_ord = bin_row_with_ord,
+    .name = "binary",
+    .head = header,
+    .headlen = sizeof header,
+    .tail = trailer,
+    .taillen = sizeof trailer,
+    .row_begin = bin_row_begin,
+    .field = bin_field,
+    .field_raw = bin_field_raw,
+    .field_text = bin_field_text,
+    .row_end = bin_row_end,
+    .row_with_ord = bin_row_with_ord,
 };
 
 /* ---- back to text ---- */
@@ -821,8 +836,8 @@ text_of_time(struct aq_buf *out, int64_t usec, int with_time)
 	}
 	civil_from_days(days + PG_EPOCH_DAYS, &y, &m, &d);
 	if (!with_time)
-		return aq_buf_printf(out, "%04" PRId64 "-%02u-%02u%s", y > 0 ? y : 1 - y, m, d,
-		    y > 0 ? "" : " BC");
+		return aq_buf_printf(
+		    out, "%04" PRId64 "-%02u-%02u%s", y > 0 ? y : 1 - y, m, d, y > 0 ? "" : " BC");
 	return aq_buf_printf(out, "%04" PRId64 "-%02u-%02u %02d:%02d:%02d.%06d+00%s",
 	    y > 0 ? y : 1 - y, m, d, (int)(in_day / 3600000000), (int)(in_day / 60000000 % 60),
 	    (int)(in_day / 1000000 % 60), (int)(in_day % 1000000), y > 0 ? "" : " BC");
@@ -916,13 +931,15 @@ aqi_copy_binary_to_text(struct aq_buf *out, unsigned long oid, const char *field
 		if (n != 8)
 			return AQ_EINVAL;
 		if ((int64_t)get64(p) == TS_NOEND || (int64_t)get64(p) == TS_NOBEGIN)
-			return aq_buf_puts(out, (int64_t)get64(p) == TS_NOEND ? "infinity" : "-infinity");
+			return aq_buf_puts(
+			    out, (int64_t)get64(p) == TS_NOEND ? "infinity" : "-infinity");
 		return text_of_time(out, (int64_t)get64(p), 1);
 	case OID_DATE:
 		if (n != 4)
 			return AQ_EINVAL;
 		if ((int32_t)get32(p) == DATE_NOEND || (int32_t)get32(p) == DATE_NOBEGIN)
-			return aq_buf_puts(out, (int32_t)get32(p) == DATE_NOEND ? "infinity" : "-infinity");
+			return aq_buf_puts(
+			    out, (int32_t)get32(p) == DATE_NOEND ? "infinity" : "-infinity");
 		return text_of_time(out, (int64_t)(int32_t)get32(p) * INT64_C(86400000000), 0);
 	case OID_JSONB:
 		if (n < 1 || p[0] != 1)

@@ -124,7 +124,8 @@ is_back(unsigned long oid, const char *json, const char *want, const char *what)
 	if (rc == AQ_OK && b.len >= 4)
 		rc = aqi_copy_binary_to_text(&t, oid, b.data + 4, b.len - 4);
 	if (!ok(rc == AQ_OK && t.data != NULL && strcmp(t.data, want) == 0, "%s", what))
-		diag("  %s: rc %d, got '%s', want '%s'", json, rc, t.data ? t.data : "(null)", want);
+		diag(
+		    "  %s: rc %d, got '%s', want '%s'", json, rc, t.data ? t.data : "(null)", want);
 	aq_buf_free(&b);
 	aq_buf_free(&t);
 }
@@ -158,8 +159,9 @@ main(void)
 		return 99;
 
 	/* the stream */
-	ok(aqi_copy_binary.headlen == 19 && memcmp(aqi_copy_binary.head, "PGCOPY\n\377\r\n\0", 11) == 0 &&
-	    memcmp(aqi_copy_binary.head + 11, "\0\0\0\0\0\0\0\0", 8) == 0,
+	ok(aqi_copy_binary.headlen == 19 &&
+		memcmp(aqi_copy_binary.head, "PGCOPY\n\377\r\n\0", 11) == 0 &&
+		memcmp(aqi_copy_binary.head + 11, "\0\0\0\0\0\0\0\0", 8) == 0,
 	    "the header: signature, no flags, no extension");
 	ok(aqi_copy_binary.taillen == 2 && memcmp(aqi_copy_binary.tail, "\377\377", 2) == 0,
 	    "the trailer: -1");
@@ -168,12 +170,13 @@ main(void)
 
 	/* the types it knows */
 	ok(aqi_copy_binary_knows(OID_BOOL) && aqi_copy_binary_knows(OID_INT2) &&
-	    aqi_copy_binary_knows(OID_INT4) && aqi_copy_binary_knows(OID_INT8) &&
-	    aqi_copy_binary_knows(OID_FLOAT4) && aqi_copy_binary_knows(OID_FLOAT8) &&
-	    aqi_copy_binary_knows(OID_NUMERIC) && aqi_copy_binary_knows(OID_TEXT) &&
-	    aqi_copy_binary_knows(OID_VARCHAR) && aqi_copy_binary_knows(OID_JSON) &&
-	    aqi_copy_binary_knows(OID_JSONB) && aqi_copy_binary_knows(OID_TIMESTAMPTZ) &&
-	    aqi_copy_binary_knows(OID_DATE), "every type aq-load writes is known");
+		aqi_copy_binary_knows(OID_INT4) && aqi_copy_binary_knows(OID_INT8) &&
+		aqi_copy_binary_knows(OID_FLOAT4) && aqi_copy_binary_knows(OID_FLOAT8) &&
+		aqi_copy_binary_knows(OID_NUMERIC) && aqi_copy_binary_knows(OID_TEXT) &&
+		aqi_copy_binary_knows(OID_VARCHAR) && aqi_copy_binary_knows(OID_JSON) &&
+		aqi_copy_binary_knows(OID_JSONB) && aqi_copy_binary_knows(OID_TIMESTAMPTZ) &&
+		aqi_copy_binary_knows(OID_DATE),
+	    "every type aq-load writes is known");
 	ok(!aqi_copy_binary_knows(OID_UUID) && !aqi_copy_binary_knows(1114),
 	    "uuid and timestamp without time zone are not: such a table goes in text");
 
@@ -181,7 +184,8 @@ main(void)
 	is_hex(OID_INT4, "null", "ffffffff", "null: length -1");
 	aq_buf_reset(&b);
 	ok(aqi_copy_binary.field(&b, 0, col(OID_TEXT), NULL) == AQ_OK && b.len == 4 &&
-	    memcmp(b.data, "\377\377\377\377", 4) == 0, "a missing value: null");
+		memcmp(b.data, "\377\377\377\377", 4) == 0,
+	    "a missing value: null");
 
 	/* bool */
 	is_hex(OID_BOOL, "true", "0000000101", "bool true");
@@ -212,7 +216,8 @@ main(void)
 	is_hex(OID_FLOAT8, "-0.0", "000000088000000000000000", "float8 -0.0");
 	is_hex(OID_FLOAT8, "0", "000000080000000000000000", "float8 0");
 	is_hex(OID_FLOAT8, "\"NaN\"", "000000087ff8000000000000", "float8 NaN");
-	is_hex(OID_FLOAT8, "\"nan\"", "000000087ff8000000000000", "float8 nan, as float8in reads it");
+	is_hex(
+	    OID_FLOAT8, "\"nan\"", "000000087ff8000000000000", "float8 nan, as float8in reads it");
 	is_hex(OID_FLOAT8, "\"Infinity\"", "000000087ff0000000000000", "float8 Infinity");
 	is_hex(OID_FLOAT8, "\"-Infinity\"", "00000008fff0000000000000", "float8 -Infinity");
 	is_hex(OID_FLOAT8, "\"inf\"", "000000087ff0000000000000", "float8 inf");
@@ -275,7 +280,8 @@ main(void)
 	is_etext(OID_FLOAT4, "1e-50", "float4 underflow to 0");
 
 	/* numeric: ndigits, weight, sign, dscale, base-10000 digits */
-	is_hex(OID_NUMERIC, "1.50", "0000000c000200000000000200011388", "numeric 1.50 keeps its scale");
+	is_hex(OID_NUMERIC, "1.50", "0000000c000200000000000200011388",
+	    "numeric 1.50 keeps its scale");
 	is_hex(OID_NUMERIC, "0", "000000080000000000000000", "numeric 0: no digits");
 	is_back(OID_NUMERIC, "0", "0", "numeric 0, back");
 	is_back(OID_NUMERIC, "-0", "0", "numeric -0 is 0 (numeric has no -0)");
@@ -296,7 +302,8 @@ main(void)
 
 	/* text */
 	is_hex(OID_TEXT, "\"\"", "00000000", "an empty string: length 0, not null");
-	is_hex(OID_TEXT, "\"a\\tb\\\\\\n\"", "000000056109625c0a", "text bytes as they are: no escaping");
+	is_hex(OID_TEXT, "\"a\\tb\\\\\\n\"", "000000056109625c0a",
+	    "text bytes as they are: no escaping");
 	is_hex(OID_TEXT, "\"\xc2\xb5g\"", "00000003c2b567", "UTF-8 as it is");
 	is_hex(OID_TEXT, "12.50", "0000000531322e3530", "a number as written");
 	is_hex(OID_TEXT, "true", "0000000474727565", "true as true");
@@ -314,51 +321,63 @@ main(void)
 	big[i] = '\0';
 	rc = enc(&b, OID_TEXT, big);
 	ok(rc == AQ_OK && b.len == 4 + (1 << 20) && memcmp(b.data, "\0\020\0\0", 4) == 0 &&
-	    memcmp(b.data + 4, big + 1, 1 << 20) == 0, "a 1 MB string: its length and bytes");
+		memcmp(b.data + 4, big + 1, 1 << 20) == 0,
+	    "a 1 MB string: its length and bytes");
 	free(big);
 
 	/* json, jsonb */
 	is_hex(OID_JSON, "{\"b\":2,\"a\":[true]}", "000000127b2262223a322c2261223a5b747275655d7d",
 	    "json: compact text");
-	is_hex(OID_JSON, "\"s\"", "00000003227322",
-	    "json: a string is a JSON string");
+	is_hex(OID_JSON, "\"s\"", "00000003227322", "json: a string is a JSON string");
 	is_hex(OID_JSONB, "[1]", "00000004015b315d", "jsonb: version 1, then the text");
-	is_hex(OID_JSONB, "12.5", "0000000501" "31322e35", "jsonb: a number");
-	is_back(OID_JSONB, "{\"t\":\"a\\tb\"}", "{\"t\":\"a\\\\tb\"}", "jsonb back to text, escaped for COPY");
+	is_hex(OID_JSONB, "12.5",
+	    "0000000501"
+	    "31322e35",
+	    "jsonb: a number");
+	is_back(OID_JSONB, "{\"t\":\"a\\tb\"}", "{\"t\":\"a\\\\tb\"}",
+	    "jsonb back to text, escaped for COPY");
 
 	/* timestamptz: microseconds since 2000-01-01 UTC */
-	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T00:00:00Z\"", "000000080000000000000000", "2000-01-01: 0");
-	is_hex(OID_TIMESTAMPTZ, "\"1970-01-01T00:00:00Z\"", "00000008fffca2fec4c82000", "1970-01-01");
+	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T00:00:00Z\"", "000000080000000000000000",
+	    "2000-01-01: 0");
+	is_hex(
+	    OID_TIMESTAMPTZ, "\"1970-01-01T00:00:00Z\"", "00000008fffca2fec4c82000", "1970-01-01");
 	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T05:30:00+05:30\"", "000000080000000000000000",
 	    "an offset +05:30");
 	is_hex(OID_TIMESTAMPTZ, "\"1999-12-31 16:00:00-0800\"", "000000080000000000000000",
 	    "a space and -0800");
 	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T00:00:00.000001Z\"", "000000080000000000000001",
 	    "one microsecond");
-	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01\"", "000000080000000000000000", "a date: midnight UTC");
+	is_hex(
+	    OID_TIMESTAMPTZ, "\"2000-01-01\"", "000000080000000000000000", "a date: midnight UTC");
 	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T00:00\"", "000000080000000000000000",
 	    "no zone: UTC, the session's");
 	is_hex(OID_TIMESTAMPTZ, "\"4714-11-24 00:00:00+00 BC\"", "00000008fd0f7cc1411fa000",
 	    "the smallest timestamp PostgreSQL accepts, 4714-11-24 BC");
 	is_hex(OID_TIMESTAMPTZ, "\"294276-12-31T23:59:59.999999Z\"", "000000087fffff5bb3b29fff",
 	    "the largest, 294276-12-31 23:59:59.999999");
-	is_etext(OID_TIMESTAMPTZ, "\"4714-11-23 23:59:59+00 BC\"", "a second before: the server's to refuse");
+	is_etext(OID_TIMESTAMPTZ, "\"4714-11-23 23:59:59+00 BC\"",
+	    "a second before: the server's to refuse");
 	is_etext(OID_TIMESTAMPTZ, "\"294277-01-01T00:00:00Z\"", "a microsecond after");
 	is_hex(OID_TIMESTAMPTZ, "\"infinity\"", "000000087fffffffffffffff", "infinity");
 	is_hex(OID_TIMESTAMPTZ, "\"-infinity\"", "000000088000000000000000", "-infinity");
 	is_hex(OID_TIMESTAMPTZ, "\"0001-01-01T00:00:00Z\"", "00000008ff1fe2ffc59c6000", "year 1");
 	is_hex(OID_TIMESTAMPTZ, "\"0001-12-31 00:00:00+00 BC\"", "00000008ff1fe2eba7c50000",
 	    "1 BC, a leap year");
-	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01T00:00:00.1234567Z\"", "seven fractional digits: the server rounds");
-	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01T00:00:00+16:00\"", "an offset past 15:59: the server refuses");
-	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T15:59:00+15:59\"", "000000080000000000000000", "+15:59 is fine");
-	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01t00:00:00z\"", "lowercase t and z: the server's to read");
+	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01T00:00:00.1234567Z\"",
+	    "seven fractional digits: the server rounds");
+	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01T00:00:00+16:00\"",
+	    "an offset past 15:59: the server refuses");
+	is_hex(OID_TIMESTAMPTZ, "\"2000-01-01T15:59:00+15:59\"", "000000080000000000000000",
+	    "+15:59 is fine");
+	is_etext(
+	    OID_TIMESTAMPTZ, "\"2024-01-01t00:00:00z\"", "lowercase t and z: the server's to read");
 	is_etext(OID_TIMESTAMPTZ, "\"2024-01-01T24:00:00Z\"", "24:00: the server's to read");
 	is_etext(OID_TIMESTAMPTZ, "\"2023-02-29\"", "an impossible date: the server's to refuse");
 	is_etext(OID_TIMESTAMPTZ, "\"now\"", "now: the server's");
 	is_etext(OID_TIMESTAMPTZ, "1700000000", "a number");
-	is_back(OID_TIMESTAMPTZ, "\"4714-11-24 00:00:00+00 BC\"", "4714-11-24 00:00:00.000000+00 BC",
-	    "the smallest, back to text");
+	is_back(OID_TIMESTAMPTZ, "\"4714-11-24 00:00:00+00 BC\"",
+	    "4714-11-24 00:00:00.000000+00 BC", "the smallest, back to text");
 	is_back(OID_TIMESTAMPTZ, "\"294276-12-31T23:59:59.999999Z\"",
 	    "294276-12-31 23:59:59.999999+00", "the largest, back to text");
 	is_back(OID_TIMESTAMPTZ, "\"1969-12-31T23:59:59.5-01:00\"", "1970-01-01 00:59:59.500000+00",
@@ -377,7 +396,8 @@ main(void)
 	is_default(OID_INT4, "-42", "00000004ffffffd6", "a default: integer");
 	is_default(OID_FLOAT8, "NaN", "000000087ff8000000000000", "a default: NaN");
 	is_default(OID_FLOAT8, "1.5", "000000083ff8000000000000", "a default: float8 1.5");
-	is_default(OID_NUMERIC, "1.50", "0000000c000200000000000200011388", "a default: numeric 1.50");
+	is_default(
+	    OID_NUMERIC, "1.50", "0000000c000200000000000200011388", "a default: numeric 1.50");
 	is_default(OID_TIMESTAMPTZ, "2000-01-01 00:00:00.000001+00", "000000080000000000000001",
 	    "a default: the server's timestamptz text");
 	is_default(OID_TEXT, "", "00000000", "a default: the empty string");
@@ -406,11 +426,11 @@ main(void)
 		struct aq_loader *l = aq_loader_new();
 
 		ok(aq_loader_set_copy_format(NULL, AQ_COPY_TEXT) == AQ_EINVAL &&
-		    aq_loader_set_copy_format(l, 2) == AQ_EINVAL &&
-		    aq_loader_set_copy_format(l, -1) == AQ_EINVAL,
+			aq_loader_set_copy_format(l, 2) == AQ_EINVAL &&
+			aq_loader_set_copy_format(l, -1) == AQ_EINVAL,
 		    "aq_loader_set_copy_format: AQ_EINVAL for no loader or another format");
 		ok(aq_loader_set_copy_format(l, AQ_COPY_TEXT) == AQ_OK &&
-		    aq_loader_set_copy_format(l, AQ_COPY_BINARY) == AQ_OK,
+			aq_loader_set_copy_format(l, AQ_COPY_BINARY) == AQ_OK,
 		    "aq_loader_set_copy_format: text and binary");
 		aq_loader_free(l);
 	}

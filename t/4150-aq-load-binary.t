@@ -8,7 +8,7 @@
 . "$AQ_SRCDIR/t/lib-pg.sh"
 . "$AQ_SRCDIR/t/lib-load.sh"
 load_start
-plan 23
+plan 36
 
 # every row of a table as text, in order
 dump() { q "SELECT t::text FROM $1 t ORDER BY 1" >"$2"; }
@@ -120,3 +120,27 @@ for mode in insert upsert; do
 	check_same "$mode: and loads the same rows" "$TMP/bad.binary" "$TMP/bad.text"
 done
 check_grep "the CHECK violation at its line" '"line":101,"reason":"database: new row for relation .* violates check constraint' "$TMP/bad.rej.binary"
+
+# ---- every recorded API sample, through aq-dims and aq-norm ----
+cd "$AQ_TESTDATA/samples" || exit 99
+files=$(ls *.ndjson)
+nrows=0
+for kt in countries:country parameters:parameter locations:location sensors:sensor \
+	providers:provider owners:owner manufacturers:manufacturer instruments:instrument \
+	licenses:license location-licenses:location_license \
+	location-instruments:location_instrument norm:measurement; do
+	k=${kt%%:*} t=${kt#*:}
+	# shellcheck disable=SC2086
+	if [ "$k" = norm ]; then aq-norm -q --reject "$TMP/s.drej" $files; else
+		aq-dims -q --reject "$TMP/s.drej" "$k" $files; fi \
+		>"$TMP/s.rows" 2>/dev/null
+	nrows=$((nrows + $(wc -l <"$TMP/s.rows")))
+	for fmt in text binary; do
+		q "TRUNCATE $t CASCADE" >/dev/null 2>&1
+		aq-load -q -t "$t" --copy-format $fmt --reject "$TMP/s.rej.$fmt" "$TMP/s.rows" \
+			>/dev/null 2>&1
+		dump "$t" "$TMP/s.$fmt"
+	done
+	check_same "samples, $t: binary and text give the same rows" "$TMP/s.binary" "$TMP/s.text"
+done
+ok "the samples made rows to compare ($nrows)" "$nrows" -gt 100
