@@ -224,6 +224,10 @@ void *aqi_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first);
  * and aq_client_set_rate_window(): AQ_OK, or AQ_EINVAL saying so in e. */
 int aqi_check_window(struct aqi_errbuf *e, double seconds);
 
+/* Days since 1970-01-01 of year-month-day, proleptic Gregorian, for any
+ * year (m in 1..12, d in 1..31). */
+int64_t aqi_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* The month of an instant in UTC, as year * 12 + month - 1; -1 outside
  * the years 1 to 9999, which aq_time_format() cannot write either. */
 int aqi_time_month(int64_t usec);

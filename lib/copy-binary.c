@@ -462,22 +462,6 @@ num_digits(const char *s, size_t n)
 	return v;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant), for
- * any year PostgreSQL has. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int
 is_leap(long y)
 {
@@ -564,7 +548,7 @@ timestamptz_of(const char *s, size_t n, int64_t *out)
 	if (t.offset_min > 15 * 60 + 59 || t.offset_min < -(15 * 60 + 59))
 		return AQI_ETEXT;
 	v = t.usec - aq_time_from_civil(base, 1, 1) +
-	    (days_from_civil(year, 1, 1) - PG_EPOCH_DAYS) * INT64_C(86400000000);
+	    (aqi_days_from_civil(year, 1, 1) - PG_EPOCH_DAYS) * INT64_C(86400000000);
 	if (v < TS_MIN || v >= TS_END)
 		return AQI_ETEXT;
 	*out = v;

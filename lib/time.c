@@ -6,9 +6,10 @@
 
 #include "aq-int.h"
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant), for
+ * any year PostgreSQL has (aq-int.h). */
+int64_t
+aqi_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
@@ -138,7 +139,7 @@ aq_time_parse(const char *s, size_t len, struct aq_time *t)
 	t->offset_min = sign * (oh * 60 + om);
 	t->has_zone = has_zone;
 	t->has_time = has_time;
-	t->usec = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	t->usec = ((aqi_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + sec) - (int64_t)t->offset_min * 60) * 1000000 + usec;
 	return AQ_OK;
 }
@@ -240,7 +241,7 @@ aq_time_from_civil(int year, int month, int day)
 		y += carry;
 		month = (int)(m0 - carry * 12) + 1;
 	}
-	return (days_from_civil(y, (unsigned)month, 1) + (int64_t)day - 1) * INT64_C(86400000000);
+	return (aqi_days_from_civil(y, (unsigned)month, 1) + (int64_t)day - 1) * INT64_C(86400000000);
 }
 
 void
