@@ -9,9 +9,11 @@
 # a bounded time and memory, with nothing raw on the terminal, and with
 # the key in no output, state file or core file.  The server's own
 # answers to the same requests are what 3110 and 3100 test with the fake
-# API; this one is about the transport and the shape of the body.
+# API; this one is about the transport and the shape of the body.  The
+# same server plays a hostile S3 for aq-fetch archive: a key outside the
+# listed prefix, a listing without end, an object without end.
 . "$AQ_SRCDIR/t/lib.sh"
-plan 77
+plan 90
 
 py=${PYTHON3:-}
 [ -n "$py" ] || py=$(command -v python3 2>/dev/null) || true
@@ -201,6 +203,43 @@ check_grep 'the key shows as [key], raw and percent-encoded' 'HTTP 500: bad key 
 fetch echo404
 check_eq 'a 404 that echoes the key: exit 65' "$st" 65
 check_grep 'the key shows as [key]' 'HTTP 404: no such key \[key\]$' "$TMP/echo404.err"
+
+# --- a hostile S3, for aq-fetch archive ------------------------------------------
+
+# archive MODE: aq-fetch archive of location 7, 2024-01-01 and 02, from the
+# hostile server's bucket MODE; leaves what fetch leaves
+archive() {
+	a_mode=$1
+	a_t0=$(date +%s%N)
+	(cd "$TMP/cwd" && ASAN_OPTIONS=${ASAN_OPTIONS:-}:disable_coredump=0 \
+		${TIME:+$TIME -f %M -o "$TMP/$a_mode.rss"} \
+		aq-fetch -v --retries 1 --timeout 20 archive --archive-url "http://127.0.0.1:$evil_port/$a_mode" \
+		--location 7 --from 2024-01-01 --to 2024-01-02 >"$TMP/$a_mode.out" 2>"$TMP/$a_mode.err")
+	st=$?
+	secs=$((($(date +%s%N) - a_t0 + 999999999) / 1000000000))
+	rss=
+	[ -n "$TIME" ] && rss=$(tail -1 "$TMP/$a_mode.rss")
+	return 0
+}
+# a key of another location in the listing: nobody asked for its rows
+archive s3-outside
+check_eq 'a listed key outside the prefix: exit 69' "$st" 69
+check_grep 'it says so' 'listing records/csv.gz/locationid=7/year=2024/ \(page 1\): a key that is not under the prefix$' \
+	"$TMP/s3-outside.err"
+check_eq 'and fetches no object' "$(grep -c '"GET /s3-outside/' "$TMP/evil.log")" 0
+# every page truncated, with the same token, or with new keys without end
+archive s3-sametoken
+check_eq 'the same continuation token again: exit 69' "$st" 69
+check_grep 'it says so, at page 2' '\(page 2\): the same continuation token again$' "$TMP/s3-sametoken.err"
+archive s3-endlesslist
+check_eq 'a listing without end: exit 69' "$st" 69
+check_grep 'it stops past 100000 keys' '\(page 101\): more than 100000 keys$' "$TMP/s3-endlesslist.err"
+within 'the endless listing' 120 400
+# an object whose body never ends
+archive s3-endlessobj
+check_eq 'an object without end: exit 75 (missing)' "$st" 75
+check_grep 'it is cut at 64 MB' 'location-7-20240101.csv.gz: more than 64 MB$' "$TMP/s3-endlessobj.err"
+within 'the endless object' 120 800
 
 # --- across every run -----------------------------------------------------------
 

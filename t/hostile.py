@@ -46,6 +46,17 @@ MODES (the last component of the request path)
     escape200   200 whose body is not JSON and holds the same bytes
     echo        500 text/html whose title echoes the key, raw and percent-encoded
     echo404     404 {"detail": "no such key <key>"}
+
+S3 MODES (the first path component: aq-fetch archive --archive-url
+http://H:P/s3-MODE lists /s3-MODE?list-type=2&prefix=... path style)
+    s3-endlesslist   every listing page is truncated, with a new token and 1000
+                     keys under the prefix that are not day files, without end
+    s3-sametoken     every listing page is truncated, empty, with the same token
+    s3-outside       a listing of two day files: one of another location (999),
+                     one under the prefix
+    s3-endlessobj    a sound listing of one day file (Jan 1 of the listed year)
+                     whose object is 200 without a Content-Length and never ends
+    s3-gzbomb        the same, whose object is 1 MB of gzip that inflates to 1 GB
 """
 
 import argparse
@@ -103,6 +114,66 @@ def whole(conn, status, reason, body, hdrs=(), ctype="application/json"):
     conn.sendall(head(status, reason, hdrs, len(body), ctype) + body)
 
 
+def listing(prefix, keys, truncated, token, size=1000):
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+           "<Name>b</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount>" % (prefix, len(keys)),
+           "<IsTruncated>%s</IsTruncated>" % ("true" if truncated else "false")]
+    if token:
+        out.append("<NextContinuationToken>%s</NextContinuationToken>" % token)
+    for k in keys:
+        out.append('<Contents><Key>%s</Key><LastModified>2024-01-05T00:00:00.000Z</LastModified>'
+                   '<ETag>"0123456789abcdef0123456789abcdef"</ETag><Size>%d</Size>'
+                   '<StorageClass>STANDARD</StorageClass></Contents>' % (k, size))
+    out.append("</ListBucketResult>")
+    return "".join(out).encode()
+
+
+GZBOMB = []
+
+
+def gzbomb():
+    if not GZBOMB:
+        import zlib
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        zero = b"\0" * (1 << 20)
+        GZBOMB.append(b"".join([z.compress(zero) for _ in range(1024)] + [z.flush()]))
+    return GZBOMB[0]
+
+
+def serve_s3(conn, mode, target):
+    u = urllib.parse.urlsplit(target)
+    q = urllib.parse.parse_qs(u.query)
+    if "list-type" in q:
+        prefix = q.get("prefix", [""])[0]
+        token = q.get("continuation-token", [""])[0]
+        year = prefix.rstrip("/").rsplit("=", 1)[-1]
+        loc = prefix.split("locationid=")[-1].split("/")[0]
+        if mode == "s3-endlesslist":
+            n = int(token[1:] or 0) if token.startswith("t") else 0
+            keys = ["%sjunk/p%d-%d.txt" % (prefix, n, i) for i in range(1000)]
+            body = listing(prefix, keys, True, "t%d" % (n + 1))
+        elif mode == "s3-sametoken":
+            body = listing(prefix, [], True, "same")
+        elif mode == "s3-outside":
+            keys = ["records/csv.gz/locationid=999/year=%s/month=01/location-999-%s0101.csv.gz" % (year, year),
+                    "%smonth=01/location-%s-%s0101.csv.gz" % (prefix, loc, year)]
+            body = listing(prefix, keys, False, None)
+        else:
+            keys = ["%smonth=01/location-%s-%s0101.csv.gz" % (prefix, loc, year)]
+            body = listing(prefix, keys, False, None, len(gzbomb()) if mode == "s3-gzbomb" else 1000)
+        whole(conn, 200, "OK", body, ctype="application/xml")
+    elif mode == "s3-endlessobj":
+        conn.sendall(head(200, "OK", ctype="application/octet-stream"))
+        chunk = b"2178,3919,x,2024-01-01T01:00:00+00:00,1,2,pm25,ug/m3,1\n" * 1000
+        while True:
+            conn.sendall(chunk)
+    elif mode == "s3-gzbomb":
+        whole(conn, 200, "OK", gzbomb(), ctype="application/octet-stream")
+    else:
+        whole(conn, 404, "Not Found", b"<Error><Code>NoSuchKey</Code></Error>", ctype="application/xml")
+
+
 def serve(args, lock, conn, peer):
     got = read_head(conn)
     if got is None:
@@ -114,6 +185,8 @@ def serve(args, lock, conn, peer):
     except IndexError:
         return
     path = urllib.parse.urlsplit(target).path
+    if path.startswith("/s3-"):
+        return serve_s3(conn, path[1:].split("/", 1)[0], target)
     mode = path.rstrip("/").rsplit("/", 1)[-1]
     key = args.key
     if key is None:
