@@ -755,7 +755,9 @@ struct listed {
 	const char *prefix;
 	size_t prefix_len;
 	unsigned long keys;
-	int outside;		/* a key not under the prefix: stopped */
+	struct aq_buf last;	/* the key before: S3 lists in ascending order */
+	int outside;		/* 1: a key not under the prefix, 2: too many
+				 * keys, 3: not ascending; stopped */
 };
 
 static int
@@ -773,6 +775,16 @@ on_listed_key(void *arg, const struct aq_archive_object *o)
 		l->outside = 2;
 		return 1;
 	}
+	/* a key listed twice would be fetched and written twice */
+	if (l->last.len > 0 && strcmp(o->key, l->last.data) <= 0) {
+		l->outside = 3;
+		return 1;
+	}
+	aq_buf_reset(&l->last);
+	if (aq_buf_puts(&l->last, o->key) != AQ_OK) {
+		l->outside = 4;
+		return 1;
+	}
 	return l->fn(l->arg, o);
 }
 
@@ -782,7 +794,7 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 {
 	struct xfer x;
 	struct aq_buf url = {0}, token = {0}, prev = {0};
-	struct listed ld = {fn, arg, prefix, 0, 0, 0};
+	struct listed ld = {fn, arg, prefix, 0, 0, {0}, 0};
 	char why[256];
 	int rc, truncated = 0, pages = 0;
 
@@ -827,9 +839,16 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 			if (ld.outside == 1)
 				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): a key "
 				    "that is not under the prefix", prefix, pages);
-			else
+			else if (ld.outside == 2)
 				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): more "
 				    "than %d keys", prefix, pages, MAX_LISTED_KEYS);
+			else if (ld.outside == 3)
+				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): a key "
+				    "not after the one before it (listed twice, or out of order)",
+				    prefix, pages);
+			else
+				rc = aqi_fail(&a->err, AQ_ENOMEM, "listing %s: out of memory",
+				    prefix);
 			break;
 		}
 		if (rc == AQ_ECANCELED)
@@ -849,6 +868,7 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 	aq_buf_free(&url);
 	aq_buf_free(&token);
 	aq_buf_free(&prev);
+	aq_buf_free(&ld.last);
 	aq_buf_free(&x.body);
 	return rc;
 }

@@ -11,9 +11,10 @@
 # answers to the same requests are what 3110 and 3100 test with the fake
 # API; this one is about the transport and the shape of the body.  The
 # same server plays a hostile S3 for aq-fetch archive: a key outside the
-# listed prefix, a listing without end, an object without end.
+# listed prefix, a key listed twice, a listing without end, an object
+# without end.
 . "$AQ_SRCDIR/t/lib.sh"
-plan 90
+plan 93
 
 py=${PYTHON3:-}
 [ -n "$py" ] || py=$(command -v python3 2>/dev/null) || true
@@ -235,6 +236,12 @@ archive s3-endlesslist
 check_eq 'a listing without end: exit 69' "$st" 69
 check_grep 'it stops past 100000 keys' '\(page 101\): more than 100000 keys$' "$TMP/s3-endlesslist.err"
 within 'the endless listing' 120 400
+# a key listed twice (on two pages) would be fetched and written twice
+archive s3-twice
+check_eq 'a key listed twice: exit 69' "$st" 69
+check_grep 'it says so' '\(page 2\): a key not after the one before it \(listed twice, or out of order\)$' \
+	"$TMP/s3-twice.err"
+check_empty 'and nothing is written' "$TMP/s3-twice.out"
 # an object whose body never ends
 archive s3-endlessobj
 check_eq 'an object without end: exit 75 (missing)' "$st" 75

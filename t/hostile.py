@@ -54,6 +54,7 @@ http://H:P/s3-MODE lists /s3-MODE?list-type=2&prefix=... path style)
     s3-sametoken     every listing page is truncated, empty, with the same token
     s3-outside       a listing of two day files: one of another location (999),
                      one under the prefix
+    s3-twice         a listing of one day file, on two pages (the same key twice)
     s3-endlessobj    a sound listing of one day file (Jan 1 of the listed year)
                      whose object is 200 without a Content-Length and never ends
     s3-gzbomb        the same, whose object is 1 MB of gzip that inflates to 1 GB
@@ -151,10 +152,13 @@ def serve_s3(conn, mode, target):
         loc = prefix.split("locationid=")[-1].split("/")[0]
         if mode == "s3-endlesslist":
             n = int(token[1:] or 0) if token.startswith("t") else 0
-            keys = ["%sjunk/p%d-%d.txt" % (prefix, n, i) for i in range(1000)]
+            keys = ["%sjunk/p%08d-%04d.txt" % (prefix, n, i) for i in range(1000)]
             body = listing(prefix, keys, True, "t%d" % (n + 1))
         elif mode == "s3-sametoken":
             body = listing(prefix, [], True, "same")
+        elif mode == "s3-twice":
+            keys = ["%smonth=01/location-%s-%s0101.csv.gz" % (prefix, loc, year)]
+            body = listing(prefix, keys, token == "", "" if token else "p2")
         elif mode == "s3-outside":
             keys = ["records/csv.gz/locationid=999/year=%s/month=01/location-999-%s0101.csv.gz" % (year, year),
                     "%smonth=01/location-%s-%s0101.csv.gz" % (prefix, loc, year)]
