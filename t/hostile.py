@@ -21,7 +21,8 @@ USAGE
                      request's X-API-Key)
 
 MODES (the last component of the request path)
-    ok          200 {"meta":{},"results":[{"id":1}]}: a well-formed page
+    ok          200 {"meta":{"found":1},"results":[{"id":1,"name":"fine"}]}: a
+                well-formed page
     endless     200, no Content-Length, "{"results":[" then "0," without end,
                 as fast as the client reads
     bigstring   200, {"results":[{"name":"<10 MB of x>"}]} (a valid page)
@@ -37,7 +38,7 @@ MODES (the last component of the request path)
     wide        200, a valid page of 100 MB: one array of 50 million zeros
     redirect    302 to --redirect-to (and 301/307/308 as redirect301 ...)
     badchunk    200, Transfer-Encoding: chunked, a chunk whose size line is not hex
-    shortchunk  200, chunked, a chunk of 1000 announced, 10 sent, then the
+    shortchunk  200, chunked, a chunk of 1000 announced, 11 sent, then the
                 connection closed
     slow        200 with a Content-Length, the body one byte a second
     slowhead    the status line and headers one byte a second
@@ -58,6 +59,8 @@ http://H:P/s3-MODE lists /s3-MODE?list-type=2&prefix=... path style)
     s3-endlessobj    a sound listing of one day file (Jan 1 of the listed year)
                      whose object is 200 without a Content-Length and never ends
     s3-gzbomb        the same, whose object is 1 MB of gzip that inflates to 1 GB
+                     (by hand only: aq-fetch's 512 MB cap on an inflated object
+                     takes 1.2 GB and half a minute under ASan)
 """
 
 import argparse
