@@ -157,10 +157,8 @@ commit(void)
 			g.duplicates++;
 			continue;
 		}
-		if (g.error == 0 && fwrite(g.rows.data + p->off, 1, p->len, stdout) != p->len) {
-			cli_warn("stdout");
-			g.error = EX_IOERR;
-		}
+		if (g.error == 0 && fwrite(g.rows.data + p->off, 1, p->len, stdout) != p->len)
+			g.error = cli_stdout_failed();
 		g.written++;
 	}
 	drop();
@@ -688,11 +686,7 @@ list_columns(const char *kind, int argc)
 	}
 	if (!found)
 		cli_usage_error("unknown kind '%s'", kind);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		cli_warn("stdout");
-		return EX_IOERR;
-	}
-	return 0;
+	return cli_stdout_flush();
 }
 
 static int
@@ -777,11 +771,8 @@ main(int argc, char **argv)
 	loop.rejects = &g.rejects;
 	status = cli_loop_run(&loop, argc, argv);
 	g.records += loop.lines_bad;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		if (g.error == 0)
-			cli_warn("stdout");
-		status = EX_IOERR;
-	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		status = cli_stdout_failed();
 	if ((st2 = cli_rejects_close(&g.rejects)) != 0 && status == 0)
 		status = st2;
 	if (!quiet)

@@ -160,8 +160,10 @@ on_record(void *arg, void *tag, const struct aq_value *rec)
 		    aq_writer_end_object(r->w) != AQ_OK)
 			goto fail;
 	}
-	if (aq_writer_end_line(r->w) != AQ_OK)
-		cli_err(EX_IOERR, "write error");
+	if (aq_writer_end_line(r->w) != AQ_OK) {
+		cli_progress_done();
+		exit(cli_stdout_failed());	/* quietly if the reader has gone */
+	}
 	r->written++;
 	if (!r->quiet)
 		cli_progress("%lu records", r->written);
@@ -516,7 +518,10 @@ follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
 		rc = queue_latest(c, r, o, errbuf, &ctxs, &nctx);
 		if (rc == AQ_OK)
 			rc = aq_client_run(c, on_record, r);
-		fflush(stdout);
+		if (cli_stdout_flush() != 0) {
+			cli_progress_done();
+			exit(EX_IOERR);	/* the reader has gone: nobody to poll for */
+		}
 		if (cli_signalled)
 			break;
 		if (rc == AQ_EAUTH || rc == AQ_ENOTFOUND || rc == AQ_EHTTP || rc == AQ_ESTATE ||
@@ -1160,7 +1165,7 @@ done:
 		    (unsigned long long)aq_client_count(c, AQ_CLIENT_RETRIES),
 		    (unsigned long long)aq_client_count(c, AQ_CLIENT_RATELIMITED));
 	if (aq_writer_flush(r.w) != AQ_OK || fflush(stdout) != 0)
-		cli_err(EX_IOERR, "write error");
+		rc = cli_stdout_failed();
 	aq_writer_free(r.w);
 	aq_client_free(c);
 	free(ctxs);

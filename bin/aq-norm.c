@@ -556,8 +556,12 @@ static int
 on_idle(void *arg)
 {
 	/* no input is ready: rows must not wait in the window */
-	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF)
+	if (window_flush(&g.win) != 0)
 		return 1;
+	if (fflush(stdout) == EOF) {
+		(void)cli_stdout_failed();
+		return 1;
+	}
 	return 0;
 }
 
@@ -674,10 +678,8 @@ main(int argc, char **argv)
 	status = cli_loop_run(&loop, argc, argv);
 	g.records += loop.lines_bad;
 	/* rows accepted before a stop are written too: they are good rows */
-	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF || ferror(stdout)) {
-		cli_warn("stdout");
-		status = EX_IOERR;
-	}
+	if (window_flush(&g.win) != 0 || fflush(stdout) == EOF || ferror(stdout))
+		status = cli_stdout_failed();
 	if ((st2 = cli_rejects_close(&g.rejects)) != 0 && status == 0)
 		status = st2;
 	if (!quiet)

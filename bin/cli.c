@@ -44,6 +44,49 @@ cli_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Standard output's reader has gone (aq-norm | head -1): a pipe or socket
+ * whose other end is closed reports POLLERR or POLLHUP to the writer.
+ */
+static int
+reader_gone(int e)
+{
+	struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+
+	if (e == EPIPE)
+		return 1;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+static int stdout_failed;
+
+int
+cli_stdout_failed(void)
+{
+	int e = errno;
+
+	if (!stdout_failed) {
+		stdout_failed = 1;
+		if (!reader_gone(e)) {
+			errno = e;
+			cli_warn("stdout");
+		}
+	}
+	return EX_IOERR;
+}
+
+int
+cli_stdout_flush(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return cli_stdout_failed();
+	if (!stdout_failed && reader_gone(0)) {
+		stdout_failed = 1;
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 void
 cli_warnx(const char *fmt, ...)
 {
@@ -409,8 +452,10 @@ on_refill(void *arg)
 		return cli_signalled != 0;
 	/* stdout may be a pipe into the next stage: never leave rows in a
 	 * buffer while we wait for input */
-	if (fflush(stdout) == EOF && errno != EINTR)
+	if (fflush(stdout) == EOF && errno != EINTR) {
+		(void)cli_stdout_failed();
 		return 1;
+	}
 	if (loop->idle != NULL && loop->idle(loop->arg) != 0)
 		return 1;
 	return cli_signalled != 0;
@@ -502,10 +547,8 @@ loop_one(struct cli_loop *loop, struct source *src, int fd, const char *name,
 		if (rc == AQ_ECANCELED) {
 			if (cli_signalled)
 				return 0;
-			if (ferror(stdout)) {
-				cli_warn("stdout");
-				return EX_IOERR;
-			}
+			if (ferror(stdout))
+				return cli_stdout_failed();
 			return EX_SOFTWARE;
 		}
 		cli_warnx("%s", errbuf);

@@ -57,6 +57,17 @@ void cli_version(void);
 /* SIGINT and SIGTERM set cli_signalled (no SA_RESTART); SIGPIPE ignored. */
 void cli_catch_signals(void);
 
+/*
+ * After a write or flush of stdout failed: "prog: stdout: reason", once
+ * per run, or nothing at all when stdout's reader has gone (EPIPE:
+ * "aq-norm | head -1" is no error to report; the run stops quietly).
+ * Returns EX_IOERR, the status of either.
+ */
+int cli_stdout_failed(void);
+/* Flush stdout: 0, or cli_stdout_failed()'s status; also EX_IOERR
+ * (quietly) when the reader has gone with nothing left to write. */
+int cli_stdout_flush(void);
+
 /* Option values; each calls cli_usage_error() naming opt when s is bad. */
 unsigned long cli_uint(const char *opt, const char *s, unsigned long min, unsigned long max);
 double cli_double(const char *opt, const char *s);

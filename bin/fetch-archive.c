@@ -330,10 +330,10 @@ on_object(void *arg, const struct aq_archive_object *o, const char *data, size_t
 		size_t n;
 		const char *b = aq_writer_buffer(st->w, &n);
 
-		if (fwrite(b, 1, n, st->out) != n) {
-			cli_warn("stdout");
-			s = EX_IOERR;
-		}
+		/* flushed before the manifest records it: an object is
+		 * written when its rows left the process, not the buffer */
+		if (fwrite(b, 1, n, st->out) != n || fflush(st->out) == EOF)
+			s = cli_stdout_failed();
 	}
 	aq_writer_clear(st->w);
 	if (s != 0) {
@@ -472,10 +472,8 @@ archive_fetch(struct aq_archive *a, const struct archive_job *j, FILE *out,
 		if (status == 0)
 			status = EX_TEMPFAIL;
 	}
-	if (fflush(out) != 0) {
-		cli_warn("stdout");
-		status = EX_IOERR;
-	}
+	if (fflush(out) != 0)
+		status = cli_stdout_failed();
 	/* what was written is recorded, even when the run failed later */
 	if (j->manifest != NULL && st.man.dirty) {
 		int ms = manifest_write(&st.man, j->manifest);

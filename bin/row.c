@@ -164,9 +164,7 @@ row_end(struct aq_buf *b)
 int
 row_write(const struct aq_buf *b, FILE *fp)
 {
-	if (b->len > 0 && fwrite(b->data, 1, b->len, fp) != b->len) {
-		cli_warn("stdout");
-		return EX_IOERR;
-	}
+	if (b->len > 0 && fwrite(b->data, 1, b->len, fp) != b->len)
+		return cli_stdout_failed();
 	return 0;
 }

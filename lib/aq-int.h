@@ -169,6 +169,10 @@ struct aqi_builder {
 	int not_object;			/* a top-level value was not an object */
 	int too_deep;			/* nested deeper than AQ_JSON_MAX_DEPTH:
 					 * the callback stopped the parse */
+	size_t max_values;		/* 0, or the most value nodes a parse
+					 * may make (a bound on its memory) */
+	size_t nvalues;
+	int too_many;			/* more than max_values: stopped */
 	/* in situ: a writable copy of the text being parsed, whose strings
 	 * and numbers the nodes point into instead of copying them */
 	uintptr_t lo, hi;

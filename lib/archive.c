@@ -739,19 +739,75 @@ get_retried(struct aq_archive *a, const char *url, struct xfer *x, const char *w
 	    retry ? " (retries spent)" : "");
 }
 
+/*
+ * What a listing may hold.  A location's year has at most 366 day files,
+ * one page of S3's 1000 keys: a listing past these bounds is not the
+ * archive's, and a server whose every page is truncated would otherwise
+ * be listed without end.
+ */
+#define MAX_LISTED_KEYS 100000
+#define MAX_LISTING_PAGES 1000
+
+/* Each listed object, checked before the caller sees it. */
+struct listed {
+	int (*fn)(void *arg, const struct aq_archive_object *o);
+	void *arg;
+	const char *prefix;
+	size_t prefix_len;
+	unsigned long keys;
+	struct aq_buf last;	/* the key before: S3 lists in ascending order */
+	int outside;		/* 1: a key not under the prefix, 2: too many
+				 * keys, 3: not ascending; stopped */
+};
+
+static int
+on_listed_key(void *arg, const struct aq_archive_object *o)
+{
+	struct listed *l = arg;
+
+	/* S3 lists only keys under the prefix; another key would be an
+	 * object nobody asked for (another location's rows) */
+	if (strncmp(o->key, l->prefix, l->prefix_len) != 0) {
+		l->outside = 1;
+		return 1;
+	}
+	if (++l->keys > MAX_LISTED_KEYS) {
+		l->outside = 2;
+		return 1;
+	}
+	/* a key listed twice would be fetched and written twice */
+	if (l->last.len > 0 && strcmp(o->key, l->last.data) <= 0) {
+		l->outside = 3;
+		return 1;
+	}
+	aq_buf_reset(&l->last);
+	if (aq_buf_puts(&l->last, o->key) != AQ_OK) {
+		l->outside = 4;
+		return 1;
+	}
+	return l->fn(l->arg, o);
+}
+
 int
 aq_archive_list(struct aq_archive *a, const char *prefix,
     int (*fn)(void *arg, const struct aq_archive_object *o), void *arg)
 {
 	struct xfer x;
-	struct aq_buf url = {0}, token = {0};
+	struct aq_buf url = {0}, token = {0}, prev = {0};
+	struct listed ld = {fn, arg, prefix, 0, 0, {0}, 0};
 	char why[256];
 	int rc, truncated = 0, pages = 0;
 
 	if (a == NULL || prefix == NULL || fn == NULL)
 		return AQ_EINVAL;
+	ld.prefix_len = strlen(prefix);
 	memset(&x, 0, sizeof x);
 	do {
+		if (pages >= MAX_LISTING_PAGES) {
+			rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s: still truncated after %d "
+			    "pages", prefix, pages);
+			break;
+		}
 		aq_buf_reset(&url);
 		rc = aq_buf_puts(&url, a->root);
 		if (rc == AQ_OK)
@@ -772,10 +828,37 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 			break;
 		pages++;
 		a->counts[AQ_ARCHIVE_COUNT_LISTINGS]++;
-		rc = aqi_s3_parse_listing(x.body.data ? x.body.data : "", x.body.len, fn, arg,
-		    &truncated, &token, why, sizeof why);
+		aq_buf_reset(&prev);
+		if (token.len > 0 && aq_buf_append(&prev, token.data, token.len) != AQ_OK) {
+			rc = aqi_fail(&a->err, AQ_ENOMEM, "listing %s: out of memory", prefix);
+			break;
+		}
+		rc = aqi_s3_parse_listing(x.body.data ? x.body.data : "", x.body.len,
+		    on_listed_key, &ld, &truncated, &token, why, sizeof why);
+		if (rc == AQ_ECANCELED && ld.outside) {
+			if (ld.outside == 1)
+				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): a key "
+				    "that is not under the prefix", prefix, pages);
+			else if (ld.outside == 2)
+				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): more "
+				    "than %d keys", prefix, pages, MAX_LISTED_KEYS);
+			else if (ld.outside == 3)
+				rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): a key "
+				    "not after the one before it (listed twice, or out of order)",
+				    prefix, pages);
+			else
+				rc = aqi_fail(&a->err, AQ_ENOMEM, "listing %s: out of memory",
+				    prefix);
+			break;
+		}
 		if (rc == AQ_ECANCELED)
 			break;
+		if (rc == AQ_OK && truncated && prev.len == token.len &&
+		    (token.len == 0 || memcmp(prev.data, token.data, token.len) == 0)) {
+			rc = aqi_fail(&a->err, AQ_EPROTO, "listing %s (page %d): the same "
+			    "continuation token again", prefix, pages);
+			break;
+		}
 		if (rc != AQ_OK) {
 			rc = aqi_fail(&a->err, rc, "listing %s (page %d): %s", prefix, pages,
 			    rc == AQ_ENOMEM ? "out of memory" : why);
@@ -784,6 +867,8 @@ aq_archive_list(struct aq_archive *a, const char *prefix,
 	} while (truncated);
 	aq_buf_free(&url);
 	aq_buf_free(&token);
+	aq_buf_free(&prev);
+	aq_buf_free(&ld.last);
 	aq_buf_free(&x.body);
 	return rc;
 }
@@ -874,8 +959,8 @@ finish(struct aq_archive *a, struct xfer *x, CURLcode cc)
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(a->multi, x->easy);
+	rc = outcome(cc, status, x, &retry, it->why, sizeof it->why);	/* x->it: its cap */
 	x->it = NULL;
-	rc = outcome(cc, status, x, &retry, it->why, sizeof it->why);
 	if (rc == AQ_ECANCELED)
 		return rc;
 	if (rc == AQ_OK && it->size >= 0 && (int64_t)x->body.len != it->size) {

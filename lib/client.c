@@ -700,16 +700,32 @@ struct page {
 	const struct aq_value *results;
 };
 
-/* Parse a 200 body: AQ_OK with page->results an array, or AQ_EPROTO. */
+/*
+ * Parse a 200 body: AQ_OK with page->results an array, or AQ_EPROTO with
+ * the reason in why; *as_sent is then set when the body is what the
+ * server meant to send (not UTF-8, too deep, too many values, more
+ * results than asked for), which asking again would only get again.
+ */
 static int
-parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size_t size)
+parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size_t size,
+    int *as_sent)
 {
 	yajl_handle y;
 	yajl_status st;
+	size_t ok, n;
 
 	(void)c;
 	memset(pg, 0, sizeof *pg);
+	*as_sent = 1;
+	/* records go out as the server sent them: the bytes must be UTF-8,
+	 * exactly (yajl lets overlong forms and surrogates through) */
+	if ((ok = aq_utf8_valid(s->body.data, s->body.len)) != s->body.len) {
+		snprintf(why, size, "the body is not UTF-8 (byte %zu of %zu)", ok + 1,
+		    s->body.len);
+		return AQ_EPROTO;
+	}
 	pg->b.arena.chunk_size = 1u << 16;
+	pg->b.max_values = AQI_HTTP_MAX_VALUES;
 	if ((y = yajl_alloc(&aqi_builder_callbacks, NULL, &pg->b)) == NULL) {
 		snprintf(why, size, "out of memory");
 		return AQ_ENOMEM;
@@ -722,6 +738,11 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 		snprintf(why, size, "the body is nested deeper than %d levels", AQ_JSON_MAX_DEPTH);
 		return AQ_EPROTO;
 	}
+	if (pg->b.too_many) {
+		snprintf(why, size, "the body holds more than %d JSON values", AQI_HTTP_MAX_VALUES);
+		return AQ_EPROTO;
+	}
+	*as_sent = 0;	/* garbled in transit, most likely */
 	if (st != yajl_status_ok || pg->b.root == NULL || pg->b.not_object || pg->b.depth != 0) {
 		snprintf(why, size, "the body is not a JSON object (%zu bytes)", s->body.len);
 		return AQ_EPROTO;
@@ -729,6 +750,14 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 	pg->results = aq_value_get(pg->b.root, "results");
 	if (aq_value_type(pg->results) != AQ_ARRAY) {
 		snprintf(why, size, "the body has no results array");
+		return AQ_EPROTO;
+	}
+	/* an endpoint that does not page answers every page alike: paging
+	 * on would write the same records without end */
+	if ((n = aq_value_count(pg->results)) > s->w->limit) {
+		*as_sent = 1;
+		snprintf(why, size, "the page holds %zu results, more than the limit of %u: "
+		    "the endpoint does not page", n, s->w->limit);
 		return AQ_EPROTO;
 	}
 	return AQ_OK;
@@ -773,8 +802,9 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		struct page pg;
 		const struct aq_value *r;
 		size_t n = 0;
+		int as_sent;
 
-		code = parse_page(c, s, &pg, why, sizeof why);
+		code = parse_page(c, s, &pg, why, sizeof why, &as_sent);
 		if (code == AQ_OK) {
 			n = aq_value_count(pg.results);
 			logmsg(c, "GET %s %ld %.0f ms %zu results", shown(c, s), rs.status, ms, n);
@@ -798,9 +828,7 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 			}
 			return AQ_OK;
 		}
-		/* a body too deep is what the server sent, not a transfer
-		 * gone wrong: asking again would get it again */
-		if (pg.b.too_deep)
+		if (as_sent)
 			o.retry = 0;
 		aqi_builder_free(&pg.b);
 		if (code == AQ_ENOMEM)
@@ -809,7 +837,8 @@ finish(struct aq_client *c, struct slot *s, CURLcode res,
 		code = o.code;
 	} else {
 		aqi_http_error_text(s->body.data, s->body.len, c->key, text, sizeof text);
-		snprintf(why, sizeof why, "HTTP %ld: %s", rs.status, text);
+		snprintf(why, sizeof why, "HTTP %ld: %s%s", rs.status, text,
+		    rs.status >= 300 && rs.status < 400 ? " (a redirect: not followed)" : "");
 		logmsg(c, "GET %s %ld %.0f ms: %s", shown(c, s), rs.status, ms, text);
 		if (o.wait > 0) {
 			double secs = o.wait;

@@ -15,6 +15,10 @@
 /* The largest body kept; a page of 1000 records is about 1 MB. */
 #define AQI_HTTP_MAX_BODY_MB 256
 #define AQI_HTTP_MAX_BODY ((size_t)AQI_HTTP_MAX_BODY_MB << 20)
+/* The most JSON values a page may hold (its tree takes 48 bytes a value,
+ * about 200 MB then); a page of 1000 locations with their sensors holds
+ * some 100,000. */
+#define AQI_HTTP_MAX_VALUES 4000000
 
 /* ---- lib/http-outcome.c ---- */
 

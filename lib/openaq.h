@@ -403,8 +403,11 @@ void aq_archive_set_cancel(struct aq_archive *a, int (*fn)(void *arg), void *arg
  * Every object whose key starts with prefix, page after page (the
  * continuation token, never a count of keys), fn called for each in the
  * server's (key) order; fn's non-zero return stops it (AQ_ECANCELED).
- * AQ_EPROTO for an answer that is not a listing, AQ_ENOTFOUND for 403 or
- * 404, AQ_ESERVER or AQ_ETRANSPORT when retries are spent.
+ * AQ_EPROTO for an answer that is not a listing, or one that names a key
+ * not under prefix or not after the key before it (S3 lists in ascending
+ * order), repeats its continuation token, or runs past 1000
+ * pages or 100,000 keys; AQ_ENOTFOUND for 403 or 404, AQ_ESERVER or
+ * AQ_ETRANSPORT when retries are spent.
  */
 int aq_archive_list(struct aq_archive *a, const char *prefix,
     int (*fn)(void *arg, const struct aq_archive_object *o), void *arg);

@@ -40,6 +40,10 @@ node(struct aqi_builder *b, int type)
 	struct aq_value *v;
 	struct aqi_frame *f;
 
+	if (b->max_values != 0 && ++b->nvalues > b->max_values) {
+		b->too_many = 1;
+		return NULL;
+	}
 	if (b->depth == 0)
 		return top(b, type);
 	if ((v = aqi_arena_alloc(&b->arena, sizeof *v)) == NULL)
@@ -286,6 +290,8 @@ aqi_builder_reset(struct aqi_builder *b)
 	b->values = 0;
 	b->not_object = 0;
 	b->too_deep = 0;
+	b->nvalues = 0;
+	b->too_many = 0;
 	b->lo = b->hi = 0;
 	b->nul_at = NULL;
 }
