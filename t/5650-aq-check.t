@@ -128,6 +128,11 @@ q "UPDATE load_run SET rows_read = rows_read + 1 WHERE finished_at IS NULL" >/de
 check_eq "a write to a run's row sets its updated_at" \
 	"$(q "SELECT updated_at > now() - interval '1 minute' FROM load_run WHERE finished_at IS NULL")" t
 
+q 'DELETE FROM load_run' >/dev/null
+check "aq-load's own run log: a rerun of the readings" aq-load -q -t measurement "$TMP/readings"
+check_status "it is a successful load: exit 0" 0 aq-check -s 2d
+like "its age is seconds" "$(first)" 'last load of measurement [0-9]+s ago'
+
 check_status "-t: each table is checked" 2 aq-check -s 2d -t measurement -t location
 check_grep "a table never loaded" '^CRITICAL: no successful load of location recorded$' "$TMP/.out"
 check_grep "its perfdata is U" ' location_load_age=U$' "$TMP/.out"
