@@ -10,10 +10,9 @@
 -- location_freshness: per location and parameter, the newest raw-or-hour
 -- reading (from measurement_latest, one row per sensor), its age, the
 -- location's usual interval between readings (the median gap between the
--- newest sensor's last 25 readings, read backwards on the primary key of
--- measurement within 30 times its last gap and at most 7 days, so that
--- the cost is bounded per sensor whatever the size of the table and the
--- sensor's rate), and a state:
+-- newest sensor's last 25 readings within 7 days of its newest, read
+-- backwards on the primary key of measurement, so that the cost is bounded
+-- per sensor whatever the size of the table), and a state:
 --   silent  the age is over silent_after
 --   late    the age is over late_intervals times the usual interval, and
 --           over late_after (readings arrive with a delay: never late
@@ -50,32 +49,24 @@ WITH newest AS (
 	FROM measurement_latest l
 	WHERE l.location_id IS NOT NULL
 	ORDER BY l.location_id, l.parameter_id, l.parameter, l.datetime DESC, l.sensor_id
-), recent AS (
-	-- the newest sensor's last 25 readings, read backwards on the primary
-	-- key: within 30 times its last gap, and never more than 7 days
-	SELECT n.sensor_id,
-		r.datetime - lag(r.datetime) OVER (PARTITION BY n.sensor_id ORDER BY r.datetime) AS gap
-	FROM newest n
-	CROSS JOIN LATERAL (
-		SELECT max(m.datetime) AS datetime FROM measurement m
-		WHERE m.sensor_id = n.sensor_id AND m.period = n.period
-		  AND m.datetime < n.datetime AND m.datetime > n.datetime - interval '7 days') p
-	CROSS JOIN LATERAL (
-		SELECT m.datetime FROM measurement m
-		WHERE m.sensor_id = n.sensor_id AND m.period = n.period
-		  AND m.datetime <= n.datetime
-		  AND m.datetime > n.datetime - least(interval '7 days', 30 * (n.datetime - p.datetime))
-		ORDER BY m.datetime DESC
-		LIMIT 25) r
-), usual AS (
-	SELECT sensor_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS usual_interval
-	FROM recent
-	WHERE gap IS NOT NULL
-	GROUP BY sensor_id
 ), fresh AS (
+	-- the median gap between the newest sensor's last 25 readings within
+	-- 7 days of its newest, read backwards on the primary key (a merge of
+	-- the partitions that hold those days, stopped by the LIMIT)
 	SELECT n.*, u.usual_interval
 	FROM newest n
-	LEFT JOIN usual u USING (sensor_id)
+	LEFT JOIN LATERAL (
+		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap) AS usual_interval
+		FROM (
+			SELECT r.datetime - lead(r.datetime) OVER (ORDER BY r.datetime DESC) AS gap
+			FROM (
+				SELECT m.datetime FROM measurement m
+				WHERE m.sensor_id = n.sensor_id AND m.period = n.period
+				  AND m.datetime > n.datetime - interval '7 days'
+				ORDER BY m.datetime DESC
+				LIMIT 25) r
+		) g
+		WHERE g.gap IS NOT NULL) u ON true
 ), limits AS (
 	SELECT f.*,
 		coalesce(o.late_intervals, d.late_intervals, 3) AS late_intervals,
