@@ -146,6 +146,11 @@ check_status "-c 21: exit 1" 1 aq-check -c 21
 check_status "-m 0: the status line only" 1 aq-check -m 0
 check_eq "one line, and how many more" "$(cat "$TMP/.out" | sed -n '2p')" "... and 1 more"
 
+q "UPDATE location SET name = E'Station\\n3' WHERE id = 3" >/dev/null
+check_status "a newline in a name" 1 aq-check -c 0
+check_grep "is a space: one line per problem" '^WARNING: location 3 \(Station 3\): silent: pm25 for ' "$TMP/.out"
+check_eq "two lines in all" "$(grep -c '' "$TMP/.out")" 2
+
 # --- aq-check: UNKNOWN and usage ----------------------------------------------
 check_status "a database that cannot be reached: exit 3" 3 aq-check -d "host=$TMP/nosuchdir"
 like "UNKNOWN says why" "$(first)" '^OPENAQ UNKNOWN - the database cannot be read: .*nosuchdir'
