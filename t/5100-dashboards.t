@@ -11,12 +11,21 @@ dash=$AQ_CONTRIB/grafana/dashboards/openaq.json
 dsyaml=$AQ_CONTRIB/grafana/provisioning/datasources/openaq.yaml
 load_start
 e2e_samples
+# runs in the time window the queries are expanded for (aq-load's own
+# rows of load_run are from now)
+q "INSERT INTO load_run (table_name, mode, label, started_at, finished_at, rows_read, inserted, rejected, exit_status)
+   VALUES ('measurement', 'upsert', 'nightly', '2026-11-27T01:00:00Z', '2026-11-27T01:02:00Z', 1000, 990, 10, 0),
+          ('measurement', 'upsert', 'nightly', '2026-11-28T01:00:00Z', '2026-11-28T01:01:00Z', 500, 0, 0, 75)" >/dev/null
 
 check "the dashboard is valid JSON" jq -e . "$dash"
 check "it has a geomap, a table and a time series panel" \
 	jq -e '[.panels[].type] | (index("geomap") and index("table") and index("timeseries")) != null' "$dash"
 check "it has the variables country, parameter and location" \
 	jq -e '[.templating.list[].name] == ["country", "parameter", "location"]' "$dash"
+check "the pipeline-health row comes last, with its panels after it" \
+	jq -e '(.panels | map(.title == "Pipeline health") | index(true)) as $r | $r != null and .panels[$r].type == "row"
+		and ([.panels[$r + 1:][] | select(.type == "row")] == []) and ([.panels[$r:][] | .gridPos.y] | . == sort)
+		and ([.panels[:$r][] | .gridPos.y + .gridPos.h] | max) <= .panels[$r].gridPos.y' "$dash"
 uid=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["datasources"][0]["uid"])' "$dsyaml" 2>"$TMP/err")
 check_eq "the datasource file is valid YAML with a uid" "$uid" openaq
 check "every panel and variable uses that datasource" \

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Every tool: --help, --version, a bad flag gives 64 and a usage line.
+# aq-check is a script made at build time (for its version).
 . "$AQ_SRCDIR/t/lib.sh"
-tools="aq-fetch aq-dims aq-norm aq-load"
-plan 24
+PATH=$AQ_BUILDDIR/contrib:$PATH
+tools="aq-fetch aq-dims aq-norm aq-load aq-check"
+plan 30
 for t in $tools; do
 	check_status "$t --help exits 0" 0 $t --help
 	check_grep "$t --help starts with usage:" "^usage: $t " "$TMP/.out"

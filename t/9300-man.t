@@ -2,7 +2,7 @@
 # The manual pages format without warnings, and each command's EXIT STATUS
 # lists exactly the statuses the command can return.
 . "$AQ_SRCDIR/t/lib.sh"
-pages="aq-fetch.1 aq-dims.1 aq-norm.1 aq-load.1 aq-ndjson.5 openaq.7 libopenaq.3"
+pages="aq-fetch.1 aq-dims.1 aq-norm.1 aq-load.1 aq-check.1 aq-ndjson.5 openaq.7 libopenaq.3"
 tools="aq-fetch aq-dims aq-norm aq-load"
 # Known mismatches, as "tool:status" words, reported as TODO tests until
 # the page is fixed (none at the moment).
@@ -173,4 +173,16 @@ for t in $tools; do
 		fi
 	done
 done
+
+# aq-check, a script: the statuses it can end with are its exit and
+# usage calls, the awk program's exit (0 to 2, the worst finding) and
+# unknown() (3)
+{
+	sed -n 's/.*exit \([0-9][0-9]*\).*/\1/p' "$AQ_SRCDIR/contrib/aq-check.in"
+	grep -q 'exit worst + 0' "$AQ_SRCDIR/contrib/aq-check.in" && printf '0\n1\n2\n'
+	grep -q '^[[:space:]]*unknown "' "$AQ_SRCDIR/contrib/aq-check.in" && echo 3
+} | sort -nu >"$TMP/aq-check.code"
+documented aq-check | sort -nu >"$TMP/aq-check.man"
+check_eq "aq-check: the exit statuses of the page are those of the script" \
+	"$(tr '\n' ' ' <"$TMP/aq-check.man")" "$(tr '\n' ' ' <"$TMP/aq-check.code")"
 done_testing
