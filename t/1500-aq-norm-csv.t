@@ -6,7 +6,7 @@
 [ -n "${JQ:-}" ] || skip_all "jq not found"
 plan 8
 d=$AQ_TESTDATA/csv
-for s in archive-c1 archive-d1; do
+for s in archive-g1 archive-g2; do
 	aq-norm -q --csv "$AQ_TESTDATA/api-samples/$s.csv" >"$TMP/csv.out"
 	aq-norm -q "$AQ_TESTDATA/samples/$s.ndjson" >"$TMP/obj.out"
 	check_same "$s: --csv gives the rows of the archive rows as objects" "$TMP/csv.out" "$TMP/obj.out"
