@@ -1,0 +1,21 @@
+#!/bin/sh
+# 9610-install-prefix: make install puts everything under the prefix (the
+# systemd units, the sysusers.d file and the bash completions too), so that
+# ./configure --prefix=$HOME/x && make install works as a user; no .la
+# file; the completion links; uninstall removes it all.
+. "$AQ_SRCDIR/t/lib.sh"
+command -v make >/dev/null 2>&1 || skip_all "make not found"
+prefix=$(sed -n 's/^prefix=//p' "$AQ_BUILDDIR/lib/libopenaq.pc")
+[ -n "$prefix" ] || skip_all "no prefix in lib/libopenaq.pc"
+plan 7
+d=$TMP/dest
+check 'make install DESTDIR=...' make -s -C "$AQ_BUILDDIR" install DESTDIR="$d"
+(cd "$d" && find . ! -type d | sed 's|^\.||') >"$TMP/files"
+grep -v "^$prefix/" "$TMP/files" >"$TMP/outside"
+check_empty "every installed file is under the prefix $prefix" "$TMP/outside"
+check_grep 'the units are among them' '/lib/systemd/system/openaq-follow\.service$' "$TMP/files"
+check_nogrep 'no libtool archive' '\.la$' "$TMP/files"
+ok 'a completion for aq-load (a link to the one file)' -L "$d$(grep '/bash-completion/completions/aq-load$' "$TMP/files")"
+check 'make uninstall' make -s -C "$AQ_BUILDDIR" uninstall DESTDIR="$d"
+(cd "$d" && find . ! -type d) >"$TMP/left"
+check_empty 'and nothing is left' "$TMP/left"
