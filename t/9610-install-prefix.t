@@ -7,7 +7,7 @@
 command -v make >/dev/null 2>&1 || skip_all "make not found"
 prefix=$(sed -n 's/^prefix=//p' "$AQ_BUILDDIR/lib/libopenaq.pc")
 [ -n "$prefix" ] || skip_all "no prefix in lib/libopenaq.pc"
-plan 7
+plan 8
 d=$TMP/dest
 check 'make install DESTDIR=...' make -s -C "$AQ_BUILDDIR" install DESTDIR="$d"
 (cd "$d" && find . ! -type d | sed 's|^\.||') >"$TMP/files"
@@ -28,6 +28,9 @@ check_empty "every installed file is under the prefix $prefix (or a dir configur
 check_grep 'the units are among them' '/lib/systemd/system/openaq-follow\.service$' "$TMP/files"
 check_nogrep 'no libtool archive' '\.la$' "$TMP/files"
 ok 'a completion for aq-load (a link to the one file)' -L "$d$(grep '/bash-completion/completions/aq-load$' "$TMP/files")"
+f=$(grep '/man3/aq_reader_new\.3$' "$TMP/files")
+check_eq 'man aq_reader_new: a page per documented function, a .so of libopenaq.3' \
+	"$(cat "$d$f" 2>/dev/null)" '.so man3/libopenaq.3'
 check 'make uninstall' make -s -C "$AQ_BUILDDIR" uninstall DESTDIR="$d"
 (cd "$d" && find . ! -type d) >"$TMP/left"
 check_empty 'and nothing is left' "$TMP/left"
