@@ -1,5 +1,5 @@
 #!/bin/sh
-# aq-norm golden files: t/data/norm/NAME.in.ndjson -> NAME.out.ndjson + NAME.rej
+# aq-norm golden files: t/data/norm/NAME.in.ndjson -> NAME.out.ndjson + NAME.rejects.tsv
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/golden.sh"
 golden norm aq-norm

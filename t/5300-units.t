@@ -3,14 +3,18 @@
 # configure said, and pass systemd-analyze verify where it is available.
 . "$AQ_SRCDIR/t/lib.sh"
 b=$AQ_BUILDDIR/contrib/systemd
-plan 16
+plan 18
 for u in openaq-follow.service openaq-batch.service openaq-check.service; do
 	ok "$u is generated" -s "$b/$u"
 	check_nogrep "$u: every @name@ is replaced" '@[A-Za-z_]*@' "$b/$u"
 done
 check_grep "the follow unit runs aq-follow from bindir" '^ExecStart=/.*/aq-follow ' "$b/openaq-follow.service"
-check_grep "the batch unit runs pipeline.mk from pkgdatadir" '^ExecStart=/.* -f /.*/pipeline.mk ' "$b/openaq-batch.service"
+check_grep "the batch unit runs pipeline.mk from pkgdatadir" '^ExecStart=make .* -f /.*/pipeline.mk ' "$b/openaq-batch.service"
 check_grep "the check unit runs aq-check from bindir" '^ExecStart=/.*/aq-check ' "$b/openaq-check.service"
+# an unconfigured unit (no key file) is skipped, not failed and restarted
+for u in openaq-follow.service openaq-batch.service; do
+	check_grep "$u: skipped until the key file exists" '^ConditionPathExists=/.*/openaq/api-key$' "$b/$u"
+done
 # a key on a command line would show in ps and the journal
 # a core file of aq-fetch would hold the key
 for u in openaq-follow.service openaq-batch.service; do

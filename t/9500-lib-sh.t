@@ -62,6 +62,17 @@ probe 'not ok' 'fail "fail"'
 probe todo 'todo "known"; fail "a known failure"'
 sh -c '. "$AQ_SRCDIR/t/lib.sh"; todo known; fail x; fail y' >"$TMP/p.out" 2>&1
 check_eq 'a TODO is for the next test only' "$?:$(grep -c '# TODO' "$TMP/p.out"):$(grep -c '^not ok 2 - y$' "$TMP/p.out")" 1:1:1
+# golden (t/golden.sh): a case missing its expected rows or its expected
+# rejects fails; it never passes unchecked
+mkdir -p "$TMP/g/norows" "$TMP/g/norej"
+printf '{}\n' >"$TMP/g/norows/a.in.ndjson"
+: >"$TMP/g/norows/a.rejects.tsv"
+printf '{}\n' >"$TMP/g/norej/a.in.ndjson"
+printf '{}\n' >"$TMP/g/norej/a.out.ndjson"
+g='AQ_TESTDATA="'"$TMP"'/g"; . "$AQ_SRCDIR/t/golden.sh"; tool() { while [ $# -gt 1 ]; do shift; done; cat; }; golden'
+probe 'not ok' "$g norows tool"
+probe 'not ok' "$g norej tool"
+probe 'not ok' "$g nocases tool"
 # wait_for: an event that comes, one that does not (the file fails, with
 # a diagnostic), and the bound is wall-clock time
 probe ok '(touch "$TMP/late") & wait_for "a file" 30 test -e "$TMP/late"; pass "waited"'

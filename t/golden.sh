@@ -3,25 +3,32 @@
 #   golden DIR TOOL
 #
 # Each NAME of t/data/DIR with a NAME.in.ndjson, NAME.args, NAME.out.ndjson
-# or NAME.rej is one case: the tool runs with the options of NAME.args
-# (shell words; $AQ_TESTDATA may appear), reading NAME.in.ndjson on
-# standard input when it exists, and
-# - its rows must equal NAME.out.ndjson byte for byte: that file must
-#   exist (a case without it fails; it never passes unchecked);
-# - its rejects, as "LINE<TAB>REASON" lines, must equal NAME.rej (none
-#   when that file is absent), and each must carry its input record.
+# or NAME.rejects.tsv is one case: the tool runs with the options of
+# NAME.args (shell words; $AQ_TESTDATA may appear), reading NAME.in.ndjson
+# on standard input when it exists, and
+# - its rows must equal NAME.out.ndjson byte for byte;
+# - its rejects, as "LINE<TAB>REASON" lines, must equal NAME.rejects.tsv
+#   (an empty file when the case rejects nothing), and each must carry its
+#   input record.
+# Both expected files must exist: a case missing one fails, it never passes
+# unchecked.  (Not *.rej: dh_clean deletes those as patch leftovers.)
 # A DIR without any case fails too.
 golden() {
 	gdir=$AQ_TESTDATA/$1 tool=$2
-	names=$(cd "$gdir" 2>/dev/null && ls | sed -n 's/\.\(in\.ndjson\|args\|out\.ndjson\|rej\)$//p' | sort -u)
+	names=$(cd "$gdir" 2>/dev/null && ls | sed -n 's/\.\(in\.ndjson\|args\|out\.ndjson\|rejects\.tsv\)$//p' | sort -u)
 	if [ -z "$names" ]; then
 		fail "$tool: $gdir holds golden cases"
 		return 1
 	fi
 	for name in $names; do
 		want=$gdir/$name.out.ndjson
+		wantrej=$gdir/$name.rejects.tsv
 		if [ ! -f "$want" ]; then
 			fail "$tool $name: the expected rows $name.out.ndjson exist"
+			continue
+		fi
+		if [ ! -f "$wantrej" ]; then
+			fail "$tool $name: the expected rejects $name.rejects.tsv exist (empty for none)"
 			continue
 		fi
 		in=$gdir/$name.in.ndjson
@@ -35,8 +42,6 @@ golden() {
 		check_eq "$tool $name: exit status" "$st" 0
 		[ -s "$TMP/err" ] && diag_file "$TMP/err"
 		check_same "$tool $name: rows" "$TMP/out" "$want"
-		wantrej=$gdir/$name.rej
-		[ -f "$wantrej" ] || wantrej=/dev/null
 		if [ -z "${JQ:-}" ]; then
 			skip "jq not found"
 			skip "jq not found"
