@@ -9,9 +9,8 @@
 . "$AQ_SRCDIR/t/lib-s3.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
 . "$AQ_SRCDIR/t/lib-pg.sh"
-plan 27
-
 s3_start
+plan 27
 s3_seed --locations 300 || { echo "Bail out! the bucket could not be seeded"; exit 1; }
 s3fault_start
 export AQ_BACKOFF=0.05

@@ -7,9 +7,8 @@
 # rerun with the manifest fetches only the missing one.
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-s3.sh"
-plan 23
-
 s3_start
+plan 23
 s3_seed --locations 300 --big none || { echo "Bail out! the bucket could not be seeded"; exit 1; }
 s3fault_start
 export AQ_BACKOFF=0.05
