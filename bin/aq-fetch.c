@@ -971,10 +971,16 @@ plan_series(struct aq_client *c, const char *kind, const struct opts *o, const c
 		} else if (o->has_from) {
 			from[i] = o->from;
 			tail[i] = 0;
-		} else
+		} else {
+			long long id = (long long)ids[i];
+
+			sensors_free(sf);
+			free(ids);
+			free(from);
+			free(tail);
 			cli_usage_error("--sensors-from %s: sensor %lld has no \"since\"; give "
-					"--from TIME for such sensors", o->sensors_from,
-					(long long)ids[i]);
+					"--from TIME for such sensors", o->sensors_from, id);
+		}
 	}
 	sensors_free(sf);
 	if (o->verbose && tails > 0)
