@@ -32,6 +32,9 @@ USAGE
                       extra ones have ids 30001.. (name xN, units ppb), and 30% of the
                       locations get one more sensor (ids from 10000000) of one of them.
                       The other data are unchanged.
+    --poll-clock S    every /v3/parameters list request (the start of each poll of
+                      aq-fetch latest) first moves the fake clock forward S seconds, so
+                      that polls are S apart in fake time whatever their real pace
     --stagger         each live sensor reports at its own minute of the hour: on the
                       two latest routes its reading for the hour ending h is dated
                       h + offset (0..59 min) and appears once the clock passes it, so
@@ -131,7 +134,9 @@ ADMIN (no key, JSON answers)
   /__fake/advance?hours=N   move the fake clock forward N hours (fractions too)
   /__fake/withhold?hours=H  late data: every sensor's hours in (now-H-1h, now-1h]
                      (the newest hour stays) are missing from every route until
-                     /__fake/release (which delivers them, values unchanged)
+                     /__fake/latest-counts?at=ISO[&datetime_min=ISO]  {parameter id: sensors that the
+                     /parameters/{id}/latest route lists at that fake time}
+  /__fake/release (which delivers them, values unchanged)
   /__fake/fault?spec=SPEC   add a fault
   /__fake/dump?path=/v3/...&k=v...  {"results":[...]}: every record of every page
                      of that list endpoint, in order, serialized identically
@@ -484,7 +489,15 @@ class World:
         return z
 
     def dto(self, t, loc):
+        if self.stagger:
+            # world scale: few distinct (time, zone) pairs, many sensors
+            u, l = self.dto_cached(t, loc["tz"], loc["tzoff"])
+            return {"utc": u, "local": l}
         return {"utc": iso_utc(t), "local": dt.datetime.fromtimestamp(t, self.tz(loc)).isoformat()}
+
+    @lru_cache(maxsize=100000)
+    def dto_cached(self, t, tzname, tzoff):
+        return iso_utc(t), dt.datetime.fromtimestamp(t, self.tz({"tz": tzname, "tzoff": tzoff})).isoformat()
 
     # --- readings -------------------------------------------------------------
     def last_hour(self, s, nowh):
@@ -596,6 +609,10 @@ class Api:
         self.faults = []
         for spec in args.fault or []:
             self.add_fault(spec)
+        self.latest_memo = {}
+        self.lt_memo = (None, {})
+        self.rendered = {}
+        self.param_index = None
         self.reset_stats()
 
     # --- clock, stats, faults ----------------------------------------------
@@ -866,7 +883,21 @@ class Api:
         return rec
 
     def render_latest(self, s, nowh):
-        t, last = self.world.latest_time(s, self.now())
+        now = self.now()
+        lt = self.lt_memo[1].get(s["id"]) if self.lt_memo[0] == now else None
+        t, last = lt if lt is not None else self.world.latest_time(s, now)
+        if self.world.stagger:
+            # world scale: a sensor's record stays the same until its next reading
+            k = (s["id"], t)
+            rec = self.rendered.get(k)
+            if rec is None:
+                if len(self.rendered) > 400000:
+                    self.rendered.clear()
+                rec = self.rendered[k] = self.render_latest1(s, t, last)
+            return rec
+        return self.render_latest1(s, t, last)
+
+    def render_latest1(self, s, t, last):
         loc = s["loc"]
         return {"datetime": self.world.dto(t, loc), "value": self.world.reading(s["id"], last)[1],
                 "coordinates": self.coords(loc), "sensorsId": s["id"], "locationsId": loc["id"]}
@@ -934,6 +965,10 @@ class Api:
 
         if head == "parameters":
             if n == 1:
+                if self.args.poll_clock and not getattr(_dumping, "on", False):
+                    with self.lock:
+                        self.offset += self.args.poll_clock
+                    nowh = self.nowh()
                 keys = [p[0] for p in PARAMETERS]
                 pt = self.one(q, "parameter_type")
                 if pt is not None:
@@ -953,7 +988,7 @@ class Api:
             if n == 2:
                 return ListResult([i], self.render_parameter, True)
             if n == 3 and parts[2] == "latest":
-                return self.latest([w.sensors[x] for x in w.sensor_ids if w.sensors[x]["param"] == i], q, nowh)
+                return self.latest(self.by_param(i), q, nowh, memo=i)
         elif head == "countries":
             if n == 1:
                 if self.one(q, "providers_id") is not None:
@@ -1182,19 +1217,45 @@ class Api:
                 "shareAlikeRequired": x[4], "modificationAllowed": x[5], "redistributionAllowed": x[6],
                 "sourceUrl": x[7]}
 
-    def latest(self, sensors, q, nowh):
+    def latest(self, sensors, q, nowh, memo=None, now=None):
         self.paging(q)
         dmin = self.one(q, "datetime_min")
+        now = self.now() if now is None else now
+        if memo is not None:
+            # the pages of one walk list the same sensors: compute them once
+            key = (memo, dmin, now)
+            hit = self.latest_memo.get(key)
+            if hit is not None:
+                return ListResult(hit, lambda s: self.render_latest(s, nowh), True)
         keys = []
-        now = self.now()
+        # a zoned datetime_min is one instant; a naive one is local to each sensor
+        zoned = dmin is not None and (dmin.strip().endswith(("Z", "z")) or "+" in dmin[10:] or "-" in dmin[10:])
+        t0 = self.parse_when(dmin, "datetime_min", None) if zoned else None
+        if self.lt_memo[0] != now:
+            self.lt_memo = (now, {})
+        memo_lt = self.lt_memo[1]
         for s in sensors:
             lt = self.world.latest_time(s, now)
             if lt is None:
                 continue
-            if dmin is not None and lt[0] < self.parse_when(dmin, "datetime_min", s["loc"]):
+            memo_lt[s["id"]] = lt
+            if dmin is not None and lt[0] < (t0 if zoned else self.parse_when(dmin, "datetime_min", s["loc"])):
                 continue
             keys.append(s)
+        if memo is not None:
+            if len(self.latest_memo) > 64:
+                self.latest_memo.clear()
+            self.latest_memo[key] = keys
         return ListResult(keys, lambda s: self.render_latest(s, nowh), True)
+
+    def by_param(self, i):
+        w = self.world
+        if self.param_index is None:
+            idx = {}
+            for x in w.sensor_ids:
+                idx.setdefault(w.sensors[x]["param"], []).append(w.sensors[x])
+            self.param_index = idx
+        return self.param_index.get(i, [])
 
     def check_span(self, lo, hi):
         if getattr(_dumping, "on", False):
@@ -1337,7 +1398,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         gz = "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
         hdr = list(extra)
         if gz and len(data) >= 1000:
-            data = gzip.compress(data, 6, mtime=0)
+            data = gzip.compress(data, 1 if self.server.api.args.parameters else 6, mtime=0)
             hdr.append(("Content-Encoding", "gzip"))
         self.send_response(status, REASONS.get(status))
         if data:
@@ -1532,6 +1593,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     top = api.nowh() - 3600
                     api.world.withheld = (top - h * 3600, top)
                 return self.reply(200, {"withheld": [iso_utc(t) for t in api.world.withheld]})
+            if cmd == "latest-counts":
+                at = api.parse_when(one("at") or iso_utc(api.now()), "at", None)
+                qq = {"datetime_min": [one("datetime_min")]} if one("datetime_min") else {}
+                out = {}
+                for p in PARAMETERS:
+                    out[p[0]] = len(api.latest(api.by_param(p[0]), qq, int(at // 3600 * 3600), now=at).keys)
+                return self.reply(200, out)
             if cmd == "release":
                 with api.lock:
                     api.world.withheld = None
@@ -1591,6 +1659,7 @@ def main(argv=None):
     ap.add_argument("--log")
     ap.add_argument("--parameters", type=int, default=0)
     ap.add_argument("--stagger", action="store_true")
+    ap.add_argument("--poll-clock", type=float, default=0)
     args = ap.parse_args(argv)
     if args.hours < 1 or args.locations < 0 or args.rate < 0 or args.window <= 0:
         ap.error("bad --hours, --locations, --rate or --window")
