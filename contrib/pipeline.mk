@@ -131,7 +131,9 @@ endif
 ifeq ($(INCREMENTAL),yes)
 # what the database holds: per sensor of ISO, its newest hour.  The country
 # goes to psql as a variable, quoted by psql (:'iso'), never pasted into SQL.
-$(SINCE): $(L)/sensor-$(ISO)-$(DAY)
+# (after --init, so that the view exists; before this run's dimensions are
+# loaded is enough: a sensor new today has no hour stored yet)
+$(SINCE): | $(L)/init
 	@$(call tmp_then_rename,echo "SELECT json_build_object('id', w.sensor_id, 'since', w.datetime) \
 		FROM sensor_watermark w JOIN sensor s ON s.id = w.sensor_id \
 		JOIN location l ON l.id = s.location_id \
@@ -168,10 +170,12 @@ $(DATA)/location-rows-$(ISO)-$(DAY).ndjson: $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_DIMS) -q locations '$<')
 $(SENSORS): $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_DIMS) -q sensors '$<')
-# readings: parameter, units and location filled in from the locations
-$(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson: $(LATEST_RAW) $(LOCATIONS)
+# readings: parameter, units and location filled in from the locations; a
+# worldwide walk's records name only their parametersId, whose parameter
+# rows give parameter and units to the sensors no locations file knows
+$(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson: $(LATEST_RAW) $(LOCATIONS) $(DATA)/parameter-rows-$(DAY).ndjson
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
-		--reject '$@.rejects' '$<')
+		--sensors '$(DATA)/parameter-rows-$(DAY).ndjson' --reject '$@.rejects' '$<')
 $(DATA)/hours-rows-$(ISO)-$(H_FROM)-$(TO).ndjson: $(HOURS_RAW) $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
 		--reject '$@.rejects' '$<')
