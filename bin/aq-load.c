@@ -30,7 +30,8 @@ usage(int status)
 
 	fprintf(fp, "usage: aq-load [-q] [-d dbname] -t table [--mode upsert|insert|ignore]\n"
 	    "               [--batch n] [--stream [--flush-interval duration]] [--strict]\n"
-	    "               [--reject file] [--max-rejects n] [--label text] [file ...]\n"
+	    "               [--reject file] [--max-rejects n] [--label text] [--retry n]\n"
+	    "               [--copy-format binary|text] [file ...]\n"
 	    "       aq-load [-q] [-d dbname] --init\n");
 	if (status == 0)
 		fputs("\naq-load loads NDJSON rows into a PostgreSQL table with COPY, in\n"
@@ -47,6 +48,10 @@ usage(int status)
 		    "  -r, --reject FILE        append refused rows to FILE (else stop at the first)\n"
 		    "      --max-rejects N      exit 65 after more than N rejects\n"
 		    "      --label TEXT         the run's label in table load_run\n"
+		    "      --retry N            try a batch that failed for a passing reason\n"
+		    "                           (deadlock, lost connection, full disk) N more\n"
+		    "                           times, waiting 0.5 s, 1 s, 2 s ... 10 s (default 5)\n"
+		    "      --copy-format F      binary (default, where exact) or text\n"
 		    "      --init               create or upgrade the schema, then load if -t\n"
 		    "  -q, --quiet              no summary line\n"
 		    "  -h, --help               show this help and exit\n"
@@ -216,16 +221,18 @@ main(int argc, char **argv)
 		{"strict", no_argument, NULL, 'S'},
 		{"reject", required_argument, NULL, 'r'},
 		{"max-rejects", required_argument, NULL, 'M'},
+		{"copy-format", required_argument, NULL, 'C'},
 		{"init", no_argument, NULL, 'I'},
 		{"label", required_argument, NULL, 'L'},
+		{"retry", required_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert";
+	const char *conninfo = NULL, *reject = NULL, *mode_s = "upsert", *format_s = "binary";
 	unsigned long max_rejects = 0;
-	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to;
+	int ch, mode, strict = 0, init = 0, interval_set = 0, rc, status, from, to, attempts = 6;
 	struct cli_loop loop;
 	double t0;
 
@@ -262,11 +269,17 @@ main(int argc, char **argv)
 		case 'M':
 			max_rejects = cli_uint("--max-rejects", optarg, 0, (unsigned long)-1);
 			break;
+		case 'C':
+			format_s = optarg;
+			break;
 		case 'I':
 			init = 1;
 			break;
 		case 'L':
 			g.label = optarg;
+			break;
+		case 'R':
+			attempts = (int)cli_uint("--retry", optarg, 0, 100) + 1;
 			break;
 		case 'q':
 			g.quiet = 1;
@@ -291,6 +304,8 @@ main(int argc, char **argv)
 		mode = AQ_LOAD_IGNORE;
 	else
 		cli_usage_error("--mode: '%s' is not upsert, insert or ignore", mode_s);
+	if (strcmp(format_s, "binary") != 0 && strcmp(format_s, "text") != 0)
+		cli_usage_error("--copy-format: '%s' is not binary or text", format_s);
 	if (g.table == NULL && !init)
 		cli_usage_error("no table: -t TABLE (or --init)");
 	if (g.table != NULL && *g.table == '\0')
@@ -302,11 +317,15 @@ main(int argc, char **argv)
 	if (g.stream && g.interval <= 0)
 		cli_usage_error("--flush-interval must be more than 0");
 
+	/* from the start: a signal at any moment ends the run cleanly, with
+	 * what was read committed */
+	cli_catch_signals();
 	if ((g.l = aq_loader_new()) == NULL)
 		cli_errx(EX_SOFTWARE, "out of memory");
 	aq_loader_set_errbuf(g.l, g.errbuf, sizeof g.errbuf);
 	aq_loader_set_notice_kind(g.l, on_notice, NULL);
 	aq_loader_set_reject(g.l, on_reject, NULL);
+	aq_loader_set_copy_format(g.l, strcmp(format_s, "text") == 0 ? AQ_COPY_TEXT : AQ_COPY_BINARY);
 	if ((rc = aq_loader_connect(g.l, dbname_conninfo(conninfo))) != AQ_OK)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	if (init) {
@@ -331,11 +350,10 @@ main(int argc, char **argv)
 		cli_errx(cli_status(rc), "%s", g.errbuf);
 	cli_rejects_open(&g.rejects, reject, max_rejects);
 	aq_loader_set_precommit(g.l, precommit, NULL);
-	if (aq_loader_set_retry(g.l, 6, 0.5, 10, stop_retrying, NULL) != AQ_OK)
+	if (aq_loader_set_retry(g.l, attempts, 0.5, 10, stop_retrying, NULL) != AQ_OK)
 		cli_errx(EX_SOFTWARE, "cannot set the retries");
 	if ((rc = aq_loader_run_begin(g.l, g.label)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s: %s", g.table, g.errbuf);
-	cli_catch_signals();
 
 	t0 = cli_now();
 	memset(&loop, 0, sizeof loop);

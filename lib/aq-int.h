@@ -212,6 +212,14 @@ aqi_buf_add(struct aq_buf *b, const void *p, size_t n)
 	return aq_buf_append(b, p, n);
 }
 
+/*
+ * Room for one more element in array p, which holds n of *cap elements of
+ * size elem: p itself when there is room, else p grown (to first, then
+ * doubling) with *cap updated, or NULL when out of memory (p and *cap stay
+ * as they were).
+ */
+void *aqi_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* The bounds of a scaled rate window, shared by aq_limiter_set_window()
  * and aq_client_set_rate_window(): AQ_OK, or AQ_EINVAL saying so in e. */
 int aqi_check_window(struct aqi_errbuf *e, double seconds);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,21 @@ aqi_arena_free(struct aqi_arena *a)
 		free(c);
 	}
 	a->head = NULL;
+}
+
+void *
+aqi_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t c;
+	void *q;
+
+	if (n < *cap)
+		return p;
+	c = *cap ? *cap : first;
+	while (c <= n)
+		c *= 2;
+	if (c > SIZE_MAX / elem || (q = realloc(p, c * elem)) == NULL)
+		return NULL;
+	*cap = c;
+	return q;
 }

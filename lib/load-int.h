@@ -5,10 +5,11 @@
  *   load-open.c     reading the target table from the catalog
  *   migrate.c       the schema migrations (lib/migrations.c)
  *   copy-text.c     the COPY text encoder (no libpq)
+ *   copy-binary.c   the COPY binary encoder, and back to text (no libpq)
  *   load-sql.c      the statements' text (no libpq)
  *   load-recover.c  a refused batch: staging, bisection, rejects
  *
- * copy-text.c and load-sql.c know nothing of libpq or of struct aq_loader,
+ * copy-text.c, copy-binary.c and load-sql.c know nothing of libpq or of struct aq_loader,
  * so that their unit tests need no server.
  */
 #ifndef AQ_LOAD_INT_H
@@ -40,6 +41,9 @@ struct aqi_column {
 	int pk;			/* part of the primary key */
 	char *defval;		/* default, encoded as a field; NULL for SQL null */
 	size_t deflen;
+	char *deftext;		/* the default as the server wrote it, for
+				 * another encoder; NULL for SQL null */
+	size_t deftextlen;
 };
 
 /* The target table, as the statement builders see it. */
@@ -51,7 +55,11 @@ struct aqi_table {
 	char *collist;			/* "a", "b", "c" */
 };
 
-/* ---- COPY encoders (copy-text.c; a binary one can sit beside it) ---- */
+/* ---- COPY encoders (copy-text.c, copy-binary.c) ---- */
+
+/* From an encoder's field or field_text: this value cannot be written
+ * exactly in this format; use text, where the server reads it itself. */
+#define AQI_ETEXT 1000
 
 /*
  * One COPY data format.  A row is row_begin, then field for each column in
@@ -62,6 +70,9 @@ struct aqi_table {
  */
 struct aqi_copy_enc {
 	const char *name;	/* "text": the COPY FORMAT option */
+	/* bytes that start and end every COPY stream */
+	const char *head, *tail;
+	size_t headlen, taillen;
 	int (*row_begin)(struct aq_buf *b, size_t nfields);
 	/* field i (from 0) of a row, v as a value of column c; v NULL for
 	 * SQL null */
@@ -81,6 +92,13 @@ struct aqi_copy_enc {
 };
 
 extern const struct aqi_copy_enc aqi_copy_text;
+extern const struct aqi_copy_enc aqi_copy_binary;
+
+/* Does the binary encoder know the type oid? */
+int aqi_copy_binary_knows(unsigned long oid);
+/* Append the COPY text of field [field, field + n) of type oid as the
+ * binary encoder wrote it (no length; n > 0 or empty text). */
+int aqi_copy_binary_to_text(struct aq_buf *out, unsigned long oid, const char *field, size_t n);
 
 /* Append s[0..n) escaped as COPY text (backslash, newline, CR, tab). */
 int aqi_copy_text_escape(struct aq_buf *b, const char *s, size_t n);
@@ -154,6 +172,8 @@ struct aq_loader {
 	void (*notice_kind)(void *, int, const char *);
 	void *notice_arg;
 	const struct aqi_copy_enc *enc;
+	int text_only;			/* aq_loader_set_copy_format(TEXT) */
+	int binary_ok;			/* the open table can go in binary */
 	struct aqi_orphan_rule orphans;
 
 	/* a batch that failed for a passing reason (aq_loader_set_retry) */
@@ -246,6 +266,9 @@ int aqi_load_exec(struct aq_loader *l, const char *sql);
 void aqi_load_notify(struct aq_loader *l, int kind, const char *msg);
 /* Make sure every month of the batch has its partition. */
 int aqi_load_partitions(struct aq_loader *l);
+/* Encode the columns' defaults (deftext) for l->enc: AQ_OK, AQ_ENOMEM or
+ * AQI_ETEXT. */
+int aqi_load_defaults(struct aq_loader *l);
 /* Free what aq_loader_open() set up. */
 void aqi_load_free_target(struct aq_loader *l);
 /* (Re)create the session's staging table for the opened target. */

@@ -25,6 +25,7 @@ aqi_load_free_target(struct aq_loader *l)
 		free(t->cols[i].name);
 		free(t->cols[i].qname);
 		free(t->cols[i].defval);
+		free(t->cols[i].deftext);
 	}
 	free(t->cols);
 	t->cols = NULL;
@@ -50,20 +51,21 @@ eval_default(struct aq_loader *l, const char *expr, struct aqi_column *c)
 	PGresult *res;
 	int rc = AQ_OK;
 
-	c->defval = NULL;
-	c->deflen = 0;
+	c->defval = c->deftext = NULL;
+	c->deflen = c->deftextlen = 0;
 	if (aq_buf_printf(&sql, "SELECT (%s)::text", expr) != AQ_OK)
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 	res = PQexec(l->conn, sql.data);
 	aq_buf_free(&sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return aqi_load_dberr(l, res, "column default");
+	/* kept as the server's text, encoded by aqi_load_defaults() */
 	if (!PQgetisnull(res, 0, 0)) {
-		if (l->enc->field_text(&b, c, PQgetvalue(res, 0, 0),
-		    (size_t)PQgetlength(res, 0, 0)) != AQ_OK)
+		if (aqi_buf_add(&b, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)) != AQ_OK ||
+		    (b.data == NULL && aqi_buf_add(&b, "", 0) != AQ_OK))
 			rc = aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		c->defval = b.data;
-		c->deflen = b.len;
+		c->deftext = b.data;
+		c->deftextlen = b.len;
 	}
 	PQclear(res);
 	return rc;
@@ -163,6 +165,7 @@ aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
 	aqi_load_free_target(l);
 	l->mode = mode;
 	l->strict = strict;
+	l->binary_ok = 0;
 	l->partcol = l->orphancol = -1;
 	if ((t->label = strdup(table)) == NULL)
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
@@ -246,6 +249,20 @@ aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
 	}
 	if (!l->can_partition)
 		l->partcol = -1;
+	/* binary when every column's type allows, and every default */
+	l->enc = &aqi_copy_binary;
+	for (i = 0; i < t->ncols; i++)
+		if (l->text_only || !aqi_copy_binary_knows(t->cols[i].oid))
+			l->enc = &aqi_copy_text;
+	if ((rc = aqi_load_defaults(l)) == AQI_ETEXT) {
+		l->enc = &aqi_copy_text;
+		rc = aqi_load_defaults(l);
+	}
+	if (rc != AQ_OK) {
+		rc = aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		goto out;
+	}
+	l->binary_ok = l->enc == &aqi_copy_binary;
 	PQclear(res);
 	res = PQexec(l->conn, "SELECT current_setting('track_counts')::boolean");
 	l->stats = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';

@@ -92,11 +92,16 @@ copy_rows(struct aq_loader *l, const char *copysql, size_t a, size_t b, int inse
 		if (PQresultStatus(res) != PGRES_COPY_IN)
 			return aqi_load_dberr(l, res, "COPY");
 		PQclear(res);
+		if (l->enc->headlen > 0 &&
+		    PQputCopyData(l->conn, l->enc->head, (int)l->enc->headlen) != 1)
+			return aqi_load_dberr(l, NULL, "COPY");
 		for (k = a; k < b; k++)
 			if (PQputCopyData(l->conn, l->stage.data + l->rows[k].stage_off,
 			    (int)l->rows[k].stage_len) != 1)
 				return aqi_load_dberr(l, NULL, "COPY");
-		if (PQputCopyEnd(l->conn, NULL) != 1)
+		if ((l->enc->taillen > 0 &&
+		    PQputCopyData(l->conn, l->enc->tail, (int)l->enc->taillen) != 1) ||
+		    PQputCopyEnd(l->conn, NULL) != 1)
 			return aqi_load_dberr(l, NULL, "COPY");
 		res = PQgetResult(l->conn);
 		while (PQgetResult(l->conn) != NULL)

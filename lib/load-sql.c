@@ -178,16 +178,32 @@ aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref)
 int
 aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t)
 {
-	/* staging rows equal to the stored ones go: the merge would lock
+	size_t i;
+
+	/*
+	 * Staging rows equal to the stored ones go: the merge would lock
 	 * each such row, which writes to its page and to the WAL, for no
-	 * change */
-	TRY(aq_buf_printf(q, "DELETE FROM " STAGE " s USING %s t WHERE ", t->qtable));
+	 * change.  A correlated subquery, so that each row is one probe of
+	 * the primary key whatever the planner thinks of the sizes (a join
+	 * may scan the whole table for a batch).  json has no equality: its
+	 * text is compared.
+	 */
+	TRY(aq_buf_printf(q, "DELETE FROM " STAGE " s WHERE (SELECT true FROM %s t WHERE ",
+	    t->qtable));
 	TRY(columns(q, t, 1, " AND ", "s.", " = t."));
-	TRY(aq_buf_puts(q, " AND ("));
-	TRY(columns(q, t, 0, ", ", "t.", NULL));
-	TRY(aq_buf_puts(q, ")::text IS NOT DISTINCT FROM ("));
-	TRY(columns(q, t, 0, ", ", "s.", NULL));
-	return aq_buf_puts(q, ")::text");
+	for (i = 0; i < t->ncols; i++) {
+		const struct aqi_column *c = &t->cols[i];
+
+		if (c->pk)
+			continue;
+		if (c->type == AQI_CT_JSON)
+			TRY(aq_buf_printf(q, " AND t.%s::text IS NOT DISTINCT FROM s.%s::text",
+			    c->qname, c->qname));
+		else
+			TRY(aq_buf_printf(q, " AND t.%s IS NOT DISTINCT FROM s.%s", c->qname,
+			    c->qname));
+	}
+	return aq_buf_puts(q, ")");
 }
 
 /* SQLSTATE classes and codes, as in PostgreSQL's errcodes.txt */

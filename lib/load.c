@@ -1,7 +1,8 @@
 /*
  * load.c: the PostgreSQL loader's handle, and its batches.
  *
- * Rows are encoded for COPY (copy-text.c) as they are added and streamed
+ * Rows are encoded for COPY (copy-binary.c where the table's types allow,
+ * else copy-text.c) as they are added and streamed
  * to the server at once, so that the server works while we parse the next
  * rows.  The batch's COPY data and each row's JSON stay in memory until the
  * batch is committed: when the server refuses the batch, they let us find
@@ -162,6 +163,13 @@ clear_batch(struct aq_loader *l)
 	for (i = 0; i < l->nsrcs; i++)
 		free(l->srcs[i]);
 	l->nsrcs = 0;
+	/* a batch that went on in text (to_text): the next one tries binary
+	 * again; its defaults were binary at open, so only memory can fail */
+	if (l->binary_ok && l->enc != &aqi_copy_binary) {
+		l->enc = &aqi_copy_binary;
+		if (aqi_load_defaults(l) != AQ_OK)
+			l->enc = &aqi_copy_text;
+	}
 }
 
 static void
@@ -235,6 +243,44 @@ aq_loader_set_notice_kind(struct aq_loader *l, void (*fn)(void *arg, int kind, c
 	l->notice_kind = fn;
 	l->notice = NULL;
 	l->notice_arg = arg;
+}
+
+int
+aq_loader_set_copy_format(struct aq_loader *l, int format)
+{
+	if (l == NULL || (format != AQ_COPY_BINARY && format != AQ_COPY_TEXT))
+		return AQ_EINVAL;
+	l->text_only = format == AQ_COPY_TEXT;
+	return AQ_OK;
+}
+
+int
+aqi_load_defaults(struct aq_loader *l)
+{
+	struct aq_buf *b;
+	size_t i;
+	int rc = AQ_OK;
+
+	/* all or nothing: the old defaults stay on failure */
+	if ((b = calloc(l->t.ncols + 1, sizeof *b)) == NULL)
+		return AQ_ENOMEM;
+	for (i = 0; i < l->t.ncols && rc == AQ_OK; i++)
+		if (l->t.cols[i].deftext != NULL)
+			rc = l->enc->field_text(&b[i], &l->t.cols[i], l->t.cols[i].deftext,
+			    l->t.cols[i].deftextlen);
+	for (i = 0; i < l->t.ncols; i++) {
+		struct aqi_column *c = &l->t.cols[i];
+
+		if (rc != AQ_OK) {
+			aq_buf_free(&b[i]);
+			continue;
+		}
+		free(c->defval);
+		c->defval = b[i].data;
+		c->deflen = b[i].len;
+	}
+	free(b);
+	return rc;
 }
 
 int
@@ -361,15 +407,11 @@ aq_loader_set_precommit(struct aq_loader *l, int (*fn)(void *arg), void *arg)
 int
 aqi_load_reject(struct aq_loader *l, size_t row, const char *reason)
 {
-	if (l->nrejs == l->caprejs) {
-		size_t cap = l->caprejs ? l->caprejs * 2 : 64;
-		struct aqi_load_reject *p = realloc(l->rejs, cap * sizeof *p);
+	struct aqi_load_reject *p = aqi_grow(l->rejs, &l->caprejs, l->nrejs, sizeof *p, 64);
 
-		if (p == NULL)
-			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		l->rejs = p;
-		l->caprejs = cap;
-	}
+	if (p == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->rejs = p;
 	l->rejs[l->nrejs].row = row;
 	l->rejs[l->nrejs].off = l->rejreasons.len;
 	if (aqi_buf_add(&l->rejreasons, reason, strlen(reason) + 1) != AQ_OK)
@@ -429,6 +471,9 @@ begin_copy(struct aq_loader *l)
 		return aqi_load_dberr(l, res, "COPY");
 	PQclear(res);
 	l->in_copy = 1;
+	if (l->enc->headlen > 0 &&
+	    PQputCopyData(l->conn, l->enc->head, (int)l->enc->headlen) != 1)
+		return aqi_load_dberr(l, NULL, "COPY");
 	return AQ_OK;
 }
 
@@ -548,6 +593,80 @@ fnv(uint64_t h, const char *p, size_t n)
 	return h;
 }
 
+static void rollback(struct aq_loader *l);
+
+/*
+ * A value the binary encoder cannot write exactly: go on in text, the
+ * batch's rows so far rewritten in text (their keys noted again, as
+ * aq_loader_add hashes them), a COPY under way abandoned to start again.
+ */
+static int
+to_text(struct aq_loader *l)
+{
+	struct aq_buf nb = {0};
+	size_t k, i;
+	int rc = AQ_OK, dups = l->dups;
+
+	if (l->in_copy)
+		rollback(l);
+	l->sent = 0;
+	if (l->nkeys > 0)
+		memset(l->keys, 0, l->capkeys * sizeof *l->keys);
+	l->nkeys = 0;
+	l->dups = 0;
+	for (k = 0; k < l->nrows && rc == AQ_OK; k++) {
+		struct aqi_load_row *r = &l->rows[k];
+		const unsigned char *p = (const unsigned char *)l->copy.data + r->copy_off + 2;
+		size_t off = nb.len;
+		uint64_t h = 14695981039346656037ULL;
+
+		for (i = 0; i < l->t.ncols && rc == AQ_OK; i++) {
+			size_t at = nb.len;
+			int32_t n = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			    (uint32_t)p[2] << 8 | p[3]);
+
+			p += 4;
+			if (i > 0)
+				rc = aqi_buf_add(&nb, "\t", 1);
+			if (rc == AQ_OK && n < 0)
+				rc = aqi_buf_add(&nb, "\\N", 2);
+			else if (rc == AQ_OK) {
+				rc = aqi_copy_binary_to_text(&nb, l->t.cols[i].oid, (const char *)p,
+				    (size_t)n);
+				p += n;
+			}
+			if (rc == AQ_OK && l->t.cols[i].pk)
+				h = fnv(h, nb.data + at, nb.len - at + 1);
+		}
+		if (rc == AQ_OK)
+			rc = aqi_buf_add(&nb, "\n", 1);
+		if (l->t.npk > 0)
+			note_key(l, h);
+		/* the new place, in stage_off (free until the recovery) until
+		 * all went well */
+		r->stage_off = off;
+		r->stage_len = nb.len - off;
+	}
+	l->dups |= dups;
+	if (rc == AQ_OK) {
+		l->enc = &aqi_copy_text;
+		if ((rc = aqi_load_defaults(l)) != AQ_OK)
+			l->enc = &aqi_copy_binary;
+	}
+	if (rc != AQ_OK) {
+		aq_buf_free(&nb);
+		l->dups = 1;	/* the keys are half noted: dedupe */
+		return rc;
+	}
+	for (k = 0; k < l->nrows; k++) {
+		l->rows[k].copy_off = l->rows[k].stage_off;
+		l->rows[k].copy_len = l->rows[k].stage_len;
+	}
+	aq_buf_free(&l->copy);
+	l->copy = nb;
+	return AQ_OK;
+}
+
 int
 aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json, size_t len,
     const char *source, long line)
@@ -581,19 +700,14 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 	if (l->partcol >= 0 && l->slots[l->partcol] != NULL)
 		month = month_of(l->slots[l->partcol]);
 
-	if (l->nrows == l->caprows) {
-		size_t cap = l->caprows ? l->caprows * 2 : 1024;
-		struct aqi_load_row *p = realloc(l->rows, cap * sizeof *p);
-
-		if (p == NULL)
-			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		l->rows = p;
-		l->caprows = cap;
-	}
+	if ((r = aqi_grow(l->rows, &l->caprows, l->nrows, sizeof *r, 1024)) == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->rows = r;
 	if ((src = intern_source(l, source)) == (size_t)-1)
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 
 	/* the COPY row */
+again:
 	before = l->copy.len;
 	rc = l->enc->row_begin(&l->copy, l->t.ncols);
 	for (i = 0; i < l->t.ncols && rc == AQ_OK; i++) {
@@ -608,6 +722,13 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 			break;
 		if (c->pk)	/* the field and the byte after it (a NUL here) */
 			keyhash = fnv(keyhash, l->copy.data + at, l->copy.len - at + 1);
+	}
+	if (rc == AQI_ETEXT && l->enc != &aqi_copy_text) {
+		l->copy.len = before;
+		if ((rc = to_text(l)) != AQ_OK)
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		keyhash = 14695981039346656037ULL;
+		goto again;
 	}
 	if (rc == AQ_EDATA) {
 		l->copy.len = before;
@@ -672,7 +793,9 @@ end_copy(struct aq_loader *l, PGresult **res)
 	if (!l->in_copy)
 		return AQ_OK;
 	l->in_copy = 0;
-	if (send_copy(l, 1) != AQ_OK || PQputCopyEnd(l->conn, NULL) != 1)
+	if (send_copy(l, 1) != AQ_OK || (l->enc->taillen > 0 &&
+	    PQputCopyData(l->conn, l->enc->tail, (int)l->enc->taillen) != 1) ||
+	    PQputCopyEnd(l->conn, NULL) != 1)
 		rc = PQstatus(l->conn) == CONNECTION_BAD ? AQ_EDBCONN : AQ_EDATA;
 	while ((r = PQgetResult(l->conn)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && *res == NULL) {
@@ -698,6 +821,7 @@ aqi_load_partitions(struct aq_loader *l)
 	char month[32];
 	const char *params[2];
 	PGresult *res;
+	int64_t *p;
 
 	if (l->partcol < 0)
 		return AQ_OK;
@@ -718,15 +842,9 @@ aqi_load_partitions(struct aq_loader *l)
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			return aqi_load_dberr(l, res, "aq_ensure_partition");
 		PQclear(res);
-		if (l->nmonths == l->capmonths) {
-			size_t cap = l->capmonths ? l->capmonths * 2 : 16;
-			int64_t *p = realloc(l->months, cap * sizeof *p);
-
-			if (p == NULL)
-				return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-			l->months = p;
-			l->capmonths = cap;
-		}
+		if ((p = aqi_grow(l->months, &l->capmonths, l->nmonths, sizeof *p, 16)) == NULL)
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		l->months = p;
 		l->months[l->nmonths++] = m;
 	}
 	return AQ_OK;

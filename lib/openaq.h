@@ -644,6 +644,22 @@ int aq_loader_connect(struct aq_loader *l, const char *conninfo);
 int aq_loader_migrate(struct aq_loader *l, int *from, int *to);
 /* The latest schema version this library knows. */
 int aq_loader_schema_latest(void);
+/* COPY formats, for aq_loader_set_copy_format(). */
+enum aq_copy_format {
+	AQ_COPY_BINARY = 0,	/* binary where it can be exact (the default) */
+	AQ_COPY_TEXT = 1	/* always text */
+};
+/*
+ * The COPY format of the tables opened after this call.  With
+ * AQ_COPY_BINARY (the default), a table whose columns are all of types the
+ * binary encoder knows (bool, int2/4/8, float4/8, numeric, text, varchar,
+ * json, jsonb, timestamptz, date) is loaded in binary, which the server
+ * does not have to parse; from the first value it cannot write exactly as
+ * the server would read its text (a string in an integer column, say),
+ * the loader goes on in text, so that the server reads and judges it.
+ * AQ_EINVAL for another format.
+ */
+int aq_loader_set_copy_format(struct aq_loader *l, int format);
 /*
  * Prepare to load table (optionally "schema.table"; the name is quoted, so
  * any name works) in mode (enum aq_load_mode).  With strict, a key that is

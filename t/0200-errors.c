@@ -71,7 +71,24 @@ main(void)
 	ok((w = aq_writer_new(NULL)) != NULL, "aq_writer_new");
 	aq_writer_free(w);
 	ok((lo = aq_loader_new()) != NULL, "aq_loader_new");
+	if (lo != NULL) {
+		is_int(aq_loader_set_retry(lo, 0, 0.5, 10, NULL, NULL), AQ_EINVAL,
+		    "aq_loader_set_retry: fewer than 1 attempt is EINVAL");
+		is_int(aq_loader_set_retry(lo, 3, 2, 1, NULL, NULL), AQ_EINVAL,
+		    "aq_loader_set_retry: a first wait longer than the longest is EINVAL");
+		is_int(aq_loader_set_retry(lo, 1, 0, 0, NULL, NULL), AQ_OK,
+		    "aq_loader_set_retry: one attempt, no wait");
+		is_int(aq_loader_run_begin(lo, "x"), AQ_EINVAL, "aq_loader_run_begin unconnected is EINVAL");
+		is_int(aq_loader_run_end(lo, 0), AQ_EINVAL, "aq_loader_run_end unconnected is EINVAL");
+		ok(aq_loader_run_id(lo) == 0, "no run, no run id");
+		aq_loader_set_precommit(lo, NULL, NULL);
+		aq_loader_run_count(lo, 1, 1);
+	}
 	aq_loader_free(lo);
+	is_int(aq_loader_set_retry(NULL, 1, 0, 0, NULL, NULL), AQ_EINVAL, "aq_loader_set_retry(NULL)");
+	ok(aq_loader_run_id(NULL) == 0, "aq_loader_run_id(NULL) is 0");
+	aq_loader_set_precommit(NULL, NULL, NULL);
+	aq_loader_run_count(NULL, 0, 0);
 	ok((li = aq_limiter_new()) != NULL, "aq_limiter_new");
 	aq_limiter_free(li);
 	ok((c = aq_client_new()) != NULL, "aq_client_new");

@@ -69,4 +69,7 @@ got=$( { echo 'SET ROLE aq_reader;'; cat "$TMP/sql"/panel-3-table-A; } | $PSQL -
 want=$(q "SELECT max(value) FROM measurement m JOIN location l ON l.id = m.location_id
 	WHERE l.country_code = 'US' AND m.parameter_id = 2 AND m.datetime = '$E2E_END'")
 check_eq "the latest table shows the newest readings, highest first" "$got" "$want"
+# the AQI panels show an index for every sample location (not only rows)
+got=$( { echo 'SET ROLE aq_reader;'; cat "$TMP/sql"/panel-101-geomap-A; } | $PSQL -F '|' | cut -d'|' -f5 | grep -c '^[0-9][0-9]*$')
+check_eq "the current AQI map has an index for each of the three locations" "$got" 3
 done_testing
