@@ -13,20 +13,35 @@
 --     its datetime.
 --
 -- Filter on period (WHERE period = 'hour'): the other branches are then
--- constant-false and never run.  For period = 'hour' over sensors that
--- only have hours, the plan reads measurement_latest alone (the probe is
--- under a One-Time Filter that is false); for period = 'day':
+-- constant-false and never run.  Measured on 10.3M rows (2000 sensors,
+-- hourly and daily rows over 7 monthly partitions and the default; PG 15,
+-- a loaded 2-core machine): period = 'hour' takes 14 ms, period = 'day'
+-- 0.34 s (a GROUP BY max() over the day rows alone: 1.2 s).  The plans
+-- (EXPLAIN ANALYZE, abridged):
 --
---   Nested Loop
+--   period = 'hour'                                   21 ms
+--   Nested Loop (rows=2000)
+--     ->  Seq Scan on measurement_latest l (rows=2000)
+--     ->  Append
+--           ->  Result  One-Time Filter: (l.period = 'hour')
+--           ->  Limit -> Merge Append
+--                 ->  Result  One-Time Filter: (l.period <> 'hour')
+--                       ->  Index Only Scan Backward using
+--                           measurement_y2024m01_pkey ... (never executed)
+--
+--   period = 'day'                                   343 ms
+--   Nested Loop (rows=2000)
 --     ->  HashAggregate  (Group Key: measurement_latest.sensor_id)
 --           ->  Append
---                 ->  Seq Scan on measurement_latest
+--                 ->  Seq Scan on measurement_latest (rows=2000)
 --                 ->  Seq Scan on sensor
---     ->  Limit
+--     ->  Limit (rows=1 loops=2000)
 --           ->  Merge Append  (Sort Key: m.datetime DESC)
 --                 ->  Index Only Scan Backward using measurement_y2024m01_pkey
---                     on measurement_y2024m01 m_1
---                       Index Cond: ((sensor_id = s.id) AND (period = 'day'::text))
+--                     on measurement_y2024m01 m_1 (rows=1 loops=2000)
+--                       Index Cond: ((sensor_id = measurement_latest.sensor_id)
+--                                    AND (period = 'day'::text))
+--                       Heap Fetches: 0
 --                 ...  (one per partition)
 --
 -- (t/4660-watermark.t checks that no plan scans a partition of
