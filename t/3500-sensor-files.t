@@ -7,7 +7,7 @@
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
 need aq-dims
-plan 29
+plan 31
 
 api_start --locations 6 --seed 5 --hours 48
 export AQ_BACKOFF=0.05
@@ -91,3 +91,7 @@ check 'aq-norm --sensors PARAMETER-ROWS on a worldwide latest record' \
 	aq-norm -q --sensors "$TMP/param-rows.ndjson" "$TMP/world.ndjson"
 check_eq 'parameter and units from the record'"'"'s own parametersId' \
 	"$(pyj 'j["parameter"] + " " + j["units"] + " " + str(j["parameter_id"])' <"$TMP/.out")" "pm25 µg/m³ 2"
+aq-fetch -q parameters >"$TMP/param-records.ndjson"
+check 'aq-norm --sensors PARAMETERS-RECORDS (aq-fetch parameters output)' \
+	aq-norm -q --sensors "$TMP/param-records.ndjson" "$TMP/world.ndjson"
+check_eq 'gives the same' "$(pyj 'j["parameter"] + " " + j["units"]' <"$TMP/.out")" "pm25 µg/m³"

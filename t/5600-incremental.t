@@ -15,7 +15,7 @@ need make
 load_start
 # the clock: 2026-11-28T12:00Z; hours back to 2026-10-24
 api_start --seed 3 --locations 40 --hours 840 --rate 600
-plan 14
+plan 17
 
 data=$TMP/data
 pmk() {
@@ -92,3 +92,12 @@ rerun
 check "a third run" pmk dims backfill
 set -- $(hours_per_sensor)
 check_eq "changes no row" "$(table_sum measurement)" "$sum"
+
+# a worldwide latest walk (LATEST=parameters): its records name only
+# parametersId and sensorsId; the parameter rows give every one its units
+check "latest, worldwide" pmk latest LATEST=parameters HOUR=2026-11-28T12
+diag_file "$TMP/.err"
+nraw=$(q "SELECT count(*) FROM measurement WHERE period = 'raw'")
+ok "it loads readings of sensors of every country ($nraw)" "$nraw" -gt "$nsens"
+check_eq "each with its parameter and units" \
+	"$(q "SELECT count(*) FROM measurement WHERE period = 'raw' AND (units IS NULL OR parameter IS NULL)")" 0
