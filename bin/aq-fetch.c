@@ -37,6 +37,8 @@ usage(int status)
 		    "       aq-fetch [options] latest [--parameter ID,...|--location ID] [--follow]\n"
 		    "       aq-fetch [options] measurements|hours|days|years --sensor ID,... |\n"
 		    "                          --sensors-from FILE --from TIME [--to TIME]\n"
+		    "       aq-fetch [options] measurements|hours|days|years --sensors-from FILE\n"
+		    "                          [--lookback DURATION] [--from TIME] [--to TIME]\n"
 		    "       aq-fetch [options] get /v3/PATH [NAME=VALUE ...]\n"
 		    "       aq-fetch [options] archive --location ID,... | --locations-from FILE |\n"
 		    "                          --iso CC  --from DATE [--to DATE] [--manifest FILE]\n");
@@ -46,6 +48,8 @@ usage(int status)
 		      "  --iso CC  --countries ID,...  --parameters ID,...     list filters\n"
 		      "  --datetime-min TIME   latest: sensors with a value since TIME\n"
 		      "  --follow [--interval DURATION]  latest: poll (15m), write new readings\n"
+		      "  --overlap DURATION    --follow: ask from the newest reading less this (10m)\n"
+		      "  --lookback DURATION   a --sensors-from \"since\" starts this much earlier (24h)\n"
 		      "  --base-url URL        default https://api.openaq.org/v3 ($OPENAQ_BASE_URL)\n"
 		      "  --api-key-file FILE   read the key from FILE;  --limit N   page size (1000)\n"
 		      "  --rate-minute N  --rate-hour N   request budgets (60, 2000)\n"
@@ -106,6 +110,8 @@ struct run {
 	struct aq_writer *w;
 	int follow;
 	struct map seen;	/* follow: sensor -> last datetime (usec) */
+	int64_t newest;		/* follow: the newest reading of this poll */
+	int has_newest;
 	struct map *collect;	/* parameter ids, for a plain latest */
 	unsigned long written, skipped, requests;
 	int verbose, quiet;
@@ -137,6 +143,17 @@ on_record(void *arg, void *tag, const struct aq_value *rec)
 		    aq_time_parse(t, len, &tm) == AQ_OK) {
 			int isnew;
 			int64_t *last = map_get(&r->seen, sid, &isnew);
+			struct timespec now;
+
+			/* the next poll asks from the newest reading on; one
+			 * dated in the future (a sensor's bad clock) must not
+			 * move that past readings still to come */
+			clock_gettime(CLOCK_REALTIME, &now);
+			if ((!r->has_newest || tm.usec > r->newest) &&
+			    tm.usec <= ((int64_t)now.tv_sec + 3600) * 1000000) {
+				r->newest = tm.usec;
+				r->has_newest = 1;
+			}
 
 			if (!isnew && tm.usec <= *last) {
 				r->skipped++;
@@ -348,18 +365,20 @@ enum {
 	O_BASE = 256, O_KEYFILE, O_APIKEY, O_ISO, O_COUNTRIES, O_PARAMETERS, O_PARAMETER,
 	O_LOCATION, O_SENSOR, O_SENSORS_FROM, O_FROM, O_TO, O_LIMIT, O_RATE_MIN, O_RATE_HOUR,
 	O_FOLLOW, O_INTERVAL, O_INSECURE, O_RETRIES, O_TIMEOUT, O_DTMIN, O_LOCATIONS_FROM,
-	O_MANIFEST, O_SHARD, O_ARCHIVE_URL
+	O_MANIFEST, O_SHARD, O_ARCHIVE_URL, O_LOOKBACK, O_OVERLAP
 };
 
 struct opts {
 	const char *base, *keyfile, *iso, *countries, *parameters, *parameter, *location;
 	const char *sensor, *sensors_from, *dtmin;
 	const char *locations_from, *manifest, *archive_url, *from_s, *to_s;
-	int64_t from, to;
+	int64_t from, to, dtmin_us;
 	unsigned long shard_k, shard_n;
 	int has_from, has_to, follow, insecure, verbose, quiet, jobs_set;
 	unsigned long limit, rate_min, rate_hour, jobs, retries;
 	double interval, timeout;
+	double lookback, overlap;	/* seconds */
+	int lookback_set, overlap_set;
 };
 
 static const char *const list_kinds[] = {"countries", "parameters", "locations", "providers",
@@ -418,16 +437,16 @@ add(struct aq_client *c, const char *path, const char *const *params, struct ctx
 
 /* Queue the latest walks; a plain latest first lists the parameters. */
 static int
-queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const char *errbuf,
-    struct ctx **ctxs, size_t *nctx)
+queue_latest(struct aq_client *c, struct run *r, const struct opts *o, const char *dtmin,
+    const char *errbuf, struct ctx **ctxs, size_t *nctx)
 {
 	const char *params[2] = {NULL, NULL};
 	char path[64];
 	int64_t *ids = NULL;
 	size_t n = 0, i;
 
-	if (o->dtmin != NULL)
-		params[0] = nv("datetime_min", o->dtmin);
+	if (dtmin != NULL)
+		params[0] = nv("datetime_min", dtmin);
 	if (o->location != NULL) {
 		snprintf(path, sizeof path, "/locations/%s/latest", o->location);
 		add(c, path, params, NULL, errbuf);
@@ -512,12 +531,32 @@ follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
 	unsigned failures = 0;
 	double wait;
 	int rc = AQ_OK;
+	char dt[AQ_TIME_BUFSZ];
+	const char *dtmin = o->dtmin;
+	int64_t from = 0;
+	int has_from = 0;
 
 	r->follow = 1;
 	while (!cli_signalled) {
-		rc = queue_latest(c, r, o, errbuf, &ctxs, &nctx);
+		/* after the first snapshot, only what changed: the sensors
+		 * whose latest reading is at most --overlap older than the
+		 * newest one of the last complete poll */
+		r->has_newest = 0;
+		rc = queue_latest(c, r, o, dtmin, errbuf, &ctxs, &nctx);
 		if (rc == AQ_OK)
 			rc = aq_client_run(c, on_record, r);
+		if (rc == AQ_OK && r->has_newest) {
+			int64_t t = r->newest - (int64_t)(o->overlap * 1e6);
+
+			if (!has_from || t > from) {
+				from = t;
+				has_from = 1;
+			}
+			if (o->dtmin == NULL || from > o->dtmin_us) {
+				aq_time_format(from, dt, sizeof dt);
+				dtmin = dt;
+			}
+		}
 		if (cli_stdout_flush() != 0) {
 			cli_progress_done();
 			exit(EX_IOERR);	/* the reader has gone: nobody to poll for */
@@ -538,8 +577,8 @@ follow(struct aq_client *c, struct run *r, const struct opts *o, char *errbuf)
 			failures = 0;
 			wait = o->interval;
 			if (r->verbose)
-				cli_warnx("%lu new readings so far (%lu unchanged); next poll in %.0f s",
-				    r->written, r->skipped, wait);
+				cli_warnx("%lu new readings so far (%lu unchanged); next poll in %.0f s, "
+				    "from %s", r->written, r->skipped, wait, dtmin ? dtmin : "the start");
 		}
 		sleep_for(wait);
 	}
@@ -638,7 +677,8 @@ option(int ch, struct opts *o)
 		/* sent in UTC with Z: the API reads a bare time as station-local */
 		static char t[AQ_TIME_BUFSZ];
 
-		aq_time_format(parse_time("--datetime-min", optarg), t, sizeof t);
+		o->dtmin_us = parse_time("--datetime-min", optarg);
+		aq_time_format(o->dtmin_us, t, sizeof t);
 		o->dtmin = t;
 		break;
 	}
@@ -658,6 +698,14 @@ option(int ch, struct opts *o)
 		o->interval = cli_duration("--interval", optarg);
 		if (o->interval < 1)
 			cli_usage_error("--interval: at least 1 s");
+		break;
+	case O_LOOKBACK:
+		o->lookback = cli_duration("--lookback", optarg);
+		o->lookback_set = 1;
+		break;
+	case O_OVERLAP:
+		o->overlap = cli_duration("--overlap", optarg);
+		o->overlap_set = 1;
 		break;
 	case O_INSECURE:
 		o->insecure = 1;
@@ -735,6 +783,11 @@ check_kind(const char *kind, struct opts *o, int argc, char **argv)
 		cli_usage_error("'%s': unexpected argument", argv[0]);
 	if (o->follow && strcmp(kind, "latest") != 0)
 		cli_usage_error("--follow works with latest only");
+	if (o->overlap_set && !o->follow)
+		cli_usage_error("--overlap is for latest --follow");
+	if (o->lookback_set && (!in(kind, series_kinds) || o->sensors_from == NULL))
+		cli_usage_error("--lookback is for measurements, hours, days and years "
+				"with --sensors-from");
 	if (in(kind, list_kinds))
 		check_filters(kind, o);
 	else if (o->iso || o->countries || o->parameters)
@@ -757,7 +810,7 @@ check_kind(const char *kind, struct opts *o, int argc, char **argv)
 	if (in(kind, series_kinds)) {
 		if ((o->sensor == NULL) == (o->sensors_from == NULL))
 			cli_usage_error("%s needs --sensor ID or --sensors-from FILE", kind);
-		if (!o->has_from)
+		if (!o->has_from && o->sensors_from == NULL)
 			cli_usage_error("%s needs --from TIME (the API starts at the oldest data "
 					"otherwise)", kind);
 		if (!o->has_to) {
@@ -766,7 +819,7 @@ check_kind(const char *kind, struct opts *o, int argc, char **argv)
 			clock_gettime(CLOCK_REALTIME, &ts);
 			o->to = (int64_t)ts.tv_sec * 1000000;
 		}
-		if (o->to <= o->from)
+		if (o->has_from && o->to <= o->from)
 			cli_usage_error("--to must be after --from");
 	} else if (o->sensor || o->sensors_from || o->has_from || o->has_to)
 		cli_usage_error("--sensor, --sensors-from, --from and --to are for "
@@ -888,24 +941,56 @@ static struct ctx *
 plan_series(struct aq_client *c, const char *kind, const struct opts *o, const char *errbuf)
 {
 	struct ctx *ctxs;
-	int64_t *ids, t, end, last;
-	size_t n, i;
+	struct sensors *sf = NULL;
+	int64_t *ids, *from, t, end, last, lookback = (int64_t)(o->lookback * 1e6);
+	unsigned char *tail;
+	size_t n, i, tails = 0;
 	int family = strcmp(kind, "days") == 0 || strcmp(kind, "years") == 0 ?
 	    AQ_WINDOW_DATE : AQ_WINDOW_DATETIME;
 
 	if (o->sensor)
 		n = parse_ids("--sensor", o->sensor, &ids);
 	else {
-		struct sensors *sf = sensors_new();
 		const int64_t *v;
 
+		sf = sensors_new();
 		sensors_load(sf, o->sensors_from, "--sensors-from", SENSORS_ONLY);
 		v = sensors_ids(sf, &n);
 		ids = cli_xmalloc((n + 1) * sizeof *ids);
 		if (n > 0)
 			memcpy(ids, v, n * sizeof *ids);
-		sensors_free(sf);
 	}
+	/* each sensor's start: its since less the lookback (never before
+	 * --from), else --from */
+	from = cli_xmalloc((n + 1) * sizeof *from);
+	tail = cli_xmalloc(n + 1);
+	for (i = 0; i < n; i++) {
+		const struct sensor_info *e = sf ? sensors_find(sf, ids[i]) : NULL;
+
+		if (e != NULL && e->has_since) {
+			from[i] = e->since - lookback;
+			if (o->has_from && from[i] < o->from)
+				from[i] = o->from;
+			tail[i] = 1;
+			tails++;
+		} else if (o->has_from) {
+			from[i] = o->from;
+			tail[i] = 0;
+		} else {
+			long long id = (long long)ids[i];
+
+			sensors_free(sf);
+			free(ids);
+			free(from);
+			free(tail);
+			cli_usage_error("--sensors-from %s: sensor %lld has no \"since\"; give "
+					"--from TIME for such sensors", o->sensors_from, id);
+		}
+	}
+	sensors_free(sf);
+	if (o->verbose && tails > 0)
+		cli_warnx("%zu of %zu sensors start at their since less %.0f s", tails, n,
+		    o->lookback);
 	ctxs = cli_xmalloc((n + 1) * sizeof *ctxs);
 	for (i = 0; i < n; i++) {
 		char path[64];
@@ -913,8 +998,12 @@ plan_series(struct aq_client *c, const char *kind, const struct opts *o, const c
 		ctxs[i].key = "sensorsId";
 		ctxs[i].id = ids[i];
 		snprintf(path, sizeof path, "/sensors/%lld/%s", (long long)ids[i], kind);
-		for (t = o->from; t < o->to; t = end) {
+		for (t = from[i]; t < o->to; t = end) {
 			end = next_month(t);
+			/* a tail shorter than a month: one request, even across
+			 * a month's end (the API's timeouts come with wide ones) */
+			if (tail[i] && o->to - from[i] <= 31 * DAY_US)
+				end = family == AQ_WINDOW_DATE ? o->to + DAY_US : o->to;
 			if (family == AQ_WINDOW_DATE) {
 				/* inclusive dates: up to the month's last day */
 				if (end - DAY_US >= o->to)
@@ -927,6 +1016,8 @@ plan_series(struct aq_client *c, const char *kind, const struct opts *o, const c
 		}
 	}
 	free(ids);
+	free(from);
+	free(tail);
 	return ctxs;
 }
 
@@ -1071,6 +1162,8 @@ main(int argc, char **argv)
 		{"rate-minute", required_argument, NULL, O_RATE_MIN},
 		{"rate-hour", required_argument, NULL, O_RATE_HOUR},
 		{"follow", no_argument, NULL, O_FOLLOW},
+		{"lookback", required_argument, NULL, O_LOOKBACK},
+		{"overlap", required_argument, NULL, O_OVERLAP},
 		{"interval", required_argument, NULL, O_INTERVAL},
 		{"insecure", no_argument, NULL, O_INSECURE},
 		{"retries", required_argument, NULL, O_RETRIES},
@@ -1100,6 +1193,8 @@ main(int argc, char **argv)
 	o.jobs = 1;
 	o.retries = 6;
 	o.interval = 900;
+	o.lookback = 86400;
+	o.overlap = 600;
 	o.timeout = 60;
 	while ((ch = getopt_long(argc, argv, "+hVvqj:", longopts, NULL)) != -1)
 		option(ch, &o);
@@ -1147,7 +1242,7 @@ main(int argc, char **argv)
 			rc = follow(c, &r, &o, errbuf);
 			goto done;
 		}
-		if ((rc = queue_latest(c, &r, &o, errbuf, &ctxs, &nctx)) != AQ_OK)
+		if ((rc = queue_latest(c, &r, &o, o.dtmin, errbuf, &ctxs, &nctx)) != AQ_OK)
 			fail(rc, errbuf);
 	} else
 		ctxs = plan_series(c, kind, &o, errbuf);

@@ -113,6 +113,22 @@ finish(struct reading *r)
 			r->lon_d = si->longitude;
 		}
 	}
+	if (g.sensors != NULL && r->parameter_id != 0 && (r->parameter == NULL || r->units == NULL)) {
+		/* a worldwide latest walk names only its parametersId: the
+		 * parameter rows give the name and the units */
+		const char *pname, *punits;
+
+		if (sensors_parameter(g.sensors, r->parameter_id, &pname, &punits)) {
+			if (r->parameter == NULL && pname != NULL) {
+				r->parameter = pname;
+				r->parameter_len = strlen(pname);
+			}
+			if (r->units == NULL && punits != NULL) {
+				r->units = punits;
+				r->units_len = strlen(punits);
+			}
+		}
+	}
 	if (r->value == NULL) {
 		if (g.reject_null)
 			return "value is null (--reject-null)";

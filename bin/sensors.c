@@ -157,7 +157,37 @@ add_sensor(struct sensors *s, const struct aq_value *v, int64_t loc, const doubl
 	}
 }
 
-enum { REC_NONE, REC_SENSORS, REC_PARAMETER };
+enum { REC_NONE, REC_SENSORS, REC_PARAMETER, REC_BADSINCE };
+
+/* A record's "since" (aq-fetch --sensors-from incremental rows): absent,
+ * null (no start: --from), or a time with a zone.  Returns REC_NONE when
+ * the record has none, REC_SENSORS when taken, REC_BADSINCE when unusable. */
+static int
+take_since(struct sensors *s, const struct aq_value *rec)
+{
+	const struct aq_value *v = aq_value_get(rec, "since");
+	struct sensor_info *e;
+	struct aq_time t;
+	const char *str;
+	size_t len;
+	int64_t id;
+
+	if (v == NULL)
+		return REC_NONE;
+	if (get_id(aq_value_get(rec, "id"), "id", &id) != FIELD_OK)
+		return REC_BADSINCE;
+	if (aq_value_type(v) == AQ_NULL) {
+		(void)slot(s, id);
+		return REC_SENSORS;
+	}
+	if ((str = aq_value_string(v, &len)) == NULL || aq_time_parse(str, len, &t) != AQ_OK ||
+	    !t.has_zone)
+		return REC_BADSINCE;
+	e = slot(s, id);
+	e->since = t.usec;
+	e->has_since = 1;
+	return REC_SENSORS;
+}
 
 /* Take what rec says of sensors or parameters; returns what it was. */
 static int
@@ -168,7 +198,10 @@ record(struct sensors *s, const struct aq_value *rec)
 	size_t len;
 	int64_t id, loc = 0, pid;
 	double coords[2], *pc = NULL;
+	int since = take_since(s, rec);
 
+	if (since == REC_BADSINCE)
+		return since;
 	v = aq_value_get(rec, "sensors");
 	if (aq_value_type(v) == AQ_ARRAY) {
 		/* an aq-fetch locations record */
@@ -241,7 +274,7 @@ record(struct sensors *s, const struct aq_value *rec)
 		    intern(s, str, len) : NULL;
 		return REC_PARAMETER;
 	}
-	return REC_NONE;
+	return since;
 }
 
 struct load {
@@ -257,6 +290,10 @@ on_sensor_record(void *arg, struct aq_reader *r, const struct aq_value *rec)
 	struct load *l = arg;
 	int kind = record(l->s, rec);
 
+	if (kind == REC_BADSINCE)
+		cli_errx(EX_DATAERR, "%s %s:%ld: \"since\" needs an \"id\" and null or a time "
+		    "with its zone (2025-03-01T04:00:00Z)", l->opt, aq_reader_name(r),
+		    aq_reader_line(r));
 	if (kind == REC_SENSORS || (kind == REC_PARAMETER && !(l->flags & SENSORS_ONLY)))
 		return;
 	if (l->flags & SENSORS_ONLY)
@@ -305,4 +342,19 @@ sensors_done(struct sensors *s)
 		if (p->units != NULL)
 			e->units = p->units;
 	}
+}
+
+int
+sensors_parameter(const struct sensors *s, int64_t id, const char **name, const char **units)
+{
+	struct param key, *p;
+
+	if (s == NULL || s->nparams == 0 || id <= 0)
+		return 0;
+	key.id = id;
+	if ((p = bsearch(&key, s->params, s->nparams, sizeof *p, by_id)) == NULL)
+		return 0;
+	*name = p->name;
+	*units = p->units;
+	return 1;
 }

@@ -17,6 +17,8 @@ struct sensor_info {
 	const char *units;
 	double latitude, longitude;
 	int has_coords;
+	int has_since;		/* a "since" row: fetch from since (usec) on */
+	int64_t since;
 };
 
 struct sensors;
@@ -43,5 +45,9 @@ size_t sensors_count(const struct sensors *s);
 /* The ids of every sensor read, in the order first seen, once each. */
 const int64_t *sensors_ids(const struct sensors *s, size_t *n);
 const struct sensor_info *sensors_find(const struct sensors *s, int64_t id);
+/* A parameter row's name and units by parameter id (after sensors_done);
+ * 0 when no row has that id. */
+int sensors_parameter(const struct sensors *s, int64_t id, const char **name,
+    const char **units);
 
 #endif /* SENSORS_H */

@@ -18,6 +18,13 @@
 # what is new or patched (the manifest moves on once the rows are loaded),
 # and the newer days from the API's hours.
 #
+# The API's hours are incremental (INCREMENTAL=yes, the default): before the
+# fetch, psql asks the database's sensor_watermark view for the newest hour
+# it holds of each sensor of ISO, and aq-fetch starts each such sensor at
+# that hour less LOOKBACK (OpenAQ's sources deliver late) instead of at
+# H_FROM, so a run asks only for each sensor's tail; a sensor the database
+# has no hour of starts at H_FROM.  INCREMENTAL=no fetches the whole window.
+#
 # Targets: all (default), dims, latest, backfill, fetch, clean-tmp.
 # See openaq(7).
 
@@ -41,11 +48,15 @@ HOUR ?= $(shell date -u +%Y-%m-%dT%H)
 ARCHIVE_LAG ?= 3
 # A file holding the API key (else aq-fetch reads OPENAQ_API_KEY).
 API_KEY_FILE ?=
+# Incremental hours: start each sensor at its newest stored hour less this.
+INCREMENTAL ?= yes
+LOOKBACK ?= 24h
 
 AQ_FETCH ?= aq-fetch
 AQ_DIMS ?= aq-dims
 AQ_NORM ?= aq-norm
 AQ_LOAD ?= aq-load
+PSQL ?= psql
 FETCHFLAGS ?= -q
 NORMFLAGS ?=
 LOADFLAGS ?= -q
@@ -77,6 +88,7 @@ ifeq ($(ARCH_LAST),)
 H_FROM := $(FROM)
 endif
 HOURS_RAW := $(DATA)/hours-$(ISO)-$(H_FROM)-$(TO).ndjson
+SINCE := $(DATA)/since-$(ISO)-$(H_FROM)-$(TO).ndjson
 ARCHIVE_RAW := $(DATA)/archive-$(ISO)-$(FROM)-$(A_TO).ndjson
 MANIFEST := $(DATA)/archive-$(ISO).manifest
 # the manifest as it will be once ARCHIVE_RAW is loaded
@@ -116,8 +128,24 @@ $(LATEST_RAW): $(DATA)/location-rows-$(ISO)-$(DAY).ndjson
 		$(fetch) latest --location "$$id" || exit; done))
 endif
 
+ifeq ($(INCREMENTAL),yes)
+# what the database holds: per sensor of ISO, its newest hour.  The country
+# goes to psql as a variable, quoted by psql (:'iso'), never pasted into SQL.
+# (after --init, so that the view exists; before this run's dimensions are
+# loaded is enough: a sensor new today has no hour stored yet)
+$(SINCE): | $(L)/init
+	@$(call tmp_then_rename,echo "SELECT json_build_object('id', w.sensor_id, 'since', w.datetime) \
+		FROM sensor_watermark w JOIN sensor s ON s.id = w.sensor_id \
+		JOIN location l ON l.id = s.location_id \
+		WHERE w.period = 'hour' AND l.country_code = :'iso' ORDER BY w.sensor_id" | \
+		$(PSQL) -X -q -At -v ON_ERROR_STOP=1 -v iso='$(ISO)' $(if $(DB),-d '$(DB)'))
+$(HOURS_RAW): $(SENSORS) $(SINCE)
+	@$(call tmp_then_rename,cat '$(SENSORS)' '$(SINCE)' | $(fetch) hours --sensors-from - \
+		--lookback '$(LOOKBACK)' --from '$(H_FROM)' --to '$(TO)')
+else
 $(HOURS_RAW): $(SENSORS)
 	@$(call tmp_then_rename,$(fetch) hours --sensors-from '$<' --from '$(H_FROM)' --to '$(TO)')
+endif
 
 # the archive: no key, no rate limit.  aq-fetch updates a copy of the
 # manifest, which is kept beside the output (ARCHIVE_MANIFEST) only when the
@@ -142,10 +170,12 @@ $(DATA)/location-rows-$(ISO)-$(DAY).ndjson: $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_DIMS) -q locations '$<')
 $(SENSORS): $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_DIMS) -q sensors '$<')
-# readings: parameter, units and location filled in from the locations
-$(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson: $(LATEST_RAW) $(LOCATIONS)
+# readings: parameter, units and location filled in from the locations; a
+# worldwide walk's records name only their parametersId, whose parameter
+# rows give parameter and units to the sensors no locations file knows
+$(DATA)/latest-rows-$(ISO)-$(HOUR).ndjson: $(LATEST_RAW) $(LOCATIONS) $(DATA)/parameter-rows-$(DAY).ndjson
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
-		--reject '$@.rejects' '$<')
+		--sensors '$(DATA)/parameter-rows-$(DAY).ndjson' --reject '$@.rejects' '$<')
 $(DATA)/hours-rows-$(ISO)-$(H_FROM)-$(TO).ndjson: $(HOURS_RAW) $(LOCATIONS)
 	@$(call tmp_then_rename,$(AQ_NORM) -q $(NORMFLAGS) --sensors '$(LOCATIONS)' \
 		--reject '$@.rejects' '$<')

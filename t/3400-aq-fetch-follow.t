@@ -3,7 +3,7 @@
 # new readings, survives failures, and ends cleanly on SIGTERM.
 . "$AQ_SRCDIR/t/lib.sh"
 . "$AQ_SRCDIR/t/lib-api.sh"
-plan 15
+plan 17
 
 api_start --locations 1200 --seed 2
 export AQ_BACKOFF=0.05
@@ -46,6 +46,11 @@ pages=$((n / 1000 + 1))
 r0=$(api_requests)
 wait_for 'two more polls' 60 requests_at_least $((r0 + 2 * pages + 1))
 check_eq 'later polls write nothing while nothing is new' "$(wc -l <"$TMP/follow")" "$n"
+check_eq 'later polls ask only from the newest reading less the 10-minute overlap' \
+	"$(api_admin requests | python3 -c 'import json, sys, urllib.parse
+d = [urllib.parse.parse_qs(r["query"]).get("datetime_min", ["-"])[0] for r in json.load(sys.stdin) if r["path"].endswith("/latest")]
+p = int(sys.argv[1])
+print(sorted(set(d[:p])), sorted(set(d[p:])))' "$pages")" "['-'] ['2026-11-28T11:50:00Z']"
 api_admin 'advance?hours=1' >/dev/null
 new=$(api_admin 'dump?path=/v3/parameters/2/latest' | python3 -c "
 import json, sys
@@ -79,3 +84,4 @@ import json
 for l in open('$TMP/follow'): json.loads(l)" 2>"$TMP/json.err"
 check_eq 'every line written is whole JSON' "$?" 0
 diag_file "$TMP/json.err"
+check_status '--overlap without --follow: exit 64' 64 aq-fetch -q latest --overlap 5m

@@ -28,6 +28,18 @@ USAGE
                       gets 408 (default: no limit).  A missing bound counts as the
                       series start / "now".
     --log FILE        one line per non-admin request: EPOCH_MS STATUS PATH?QUERY [fault]
+    --parameters N    world scale: N parameters in all (default: the 18 below); the
+                      extra ones have ids 30001.. (name xN, units ppb), and 30% of the
+                      locations get one more sensor (ids from 10000000) of one of them.
+                      The other data are unchanged.
+    --poll-clock S    every /v3/parameters list request (the start of each poll of
+                      aq-fetch latest) first moves the fake clock forward S seconds, so
+                      that polls are S apart in fake time whatever their real pace
+    --stagger         each live sensor reports at its own minute of the hour: on the
+                      two latest routes its reading for the hour ending h is dated
+                      h + offset (0..59 min) and appears once the clock passes it, so
+                      a quarter of the sensors have a new latest in any 15 minutes.
+                      The series routes are unchanged.
 
 DATA (deterministic from --seed; readings are computed on demand from a hash of
 (seed, sensor, hour), never stored)
@@ -119,7 +131,12 @@ ADMIN (no key, JSON answers)
   /__fake/requests   [{"t","path","query","status","ua","gzip","key","fault","port" (the client's TCP port)}...]
                      (every /v3 request; key is "ok", "missing" or "bad")
   /__fake/now        {"now":"...Z"}
-  /__fake/advance?hours=N   move the fake clock forward N hours
+  /__fake/advance?hours=N   move the fake clock forward N hours (fractions too)
+  /__fake/withhold?hours=H  late data: every sensor's hours in (now-H-1h, now-1h]
+                     (the newest hour stays) are missing from every route until
+                     /__fake/latest-counts?at=ISO[&datetime_min=ISO]  {parameter id: sensors that the
+                     /parameters/{id}/latest route lists at that fake time}
+  /__fake/release (which delivers them, values unchanged)
   /__fake/fault?spec=SPEC   add a fault
   /__fake/dump?path=/v3/...&k=v...  {"results":[...]}: every record of every page
                      of that list endpoint, in order, serialized identically
@@ -332,8 +349,12 @@ def int_error(name, value, where="query"):
 # the world
 
 class World:
-    def __init__(self, seed, nloc, hours, now0):
+    def __init__(self, seed, nloc, hours, now0, extra_params=(), stagger=False):
         self.seed, self.hours = seed, hours
+        self.stagger = stagger
+        self.withheld = None       # (lo, hi]: hours missing until released
+        xrnd = random.Random(seed + 7919)
+        xsid = 10000000
         self.now0_hour = int(now0 // 3600 * 3600)
         rnd = random.Random(seed)
         self.tzcache = {}
@@ -440,6 +461,18 @@ class World:
                 loc["sensors"].append(s)
                 self.sensors[sens_id] = s
                 self.sensor_ids.append(sens_id)
+            if extra_params and xrnd.random() < 0.3:
+                # --parameters: one more sensor, from a generator of its own
+                # so that the rest of the world stays as it is
+                xsid += 1
+                s = {"id": xsid, "param": extra_params[xrnd.randrange(len(extra_params))], "loc": loc,
+                     "first": (self.now0_hour if not stale_loc else self.now0_hour - 3 * 86400) - (hours - 1) * 3600,
+                     "last": None if not stale_loc else self.now0_hour - 3 * 86400,
+                     "nodata": False, "phase": xrnd.random() * 24, "scale": xrnd.uniform(0.6, 1.6),
+                     "gappy": False}
+                loc["sensors"].append(s)
+                self.sensors[xsid] = s
+                self.sensor_ids.append(xsid)
             self.locations.append(loc)
             self.loc_by_id[loc_id] = loc
         self.countries = sorted({c[1]: c for c in COUNTRIES if counts.get(c[0])}.values(), key=lambda c: c[1])
@@ -456,7 +489,15 @@ class World:
         return z
 
     def dto(self, t, loc):
+        if self.stagger:
+            # world scale: few distinct (time, zone) pairs, many sensors
+            u, l = self.dto_cached(t, loc["tz"], loc["tzoff"])
+            return {"utc": u, "local": l}
         return {"utc": iso_utc(t), "local": dt.datetime.fromtimestamp(t, self.tz(loc)).isoformat()}
+
+    @lru_cache(maxsize=100000)
+    def dto_cached(self, t, tzname, tzoff):
+        return iso_utc(t), dt.datetime.fromtimestamp(t, self.tz({"tz": tzname, "tzoff": tzoff})).isoformat()
 
     # --- readings -------------------------------------------------------------
     def last_hour(self, s, nowh):
@@ -497,7 +538,19 @@ class World:
         if hi is not None:
             b = min(b, int(hi) // 3600 * 3600)
         sid = s["id"]
-        return [t for t in range(a, b + 1, 3600) if t == last or self.reading(sid, t)[0]]
+        wh = self.withheld
+        return [t for t in range(a, b + 1, 3600) if t == last or
+                (self.reading(sid, t)[0] and (wh is None or not wh[0] < t <= wh[1]))]
+
+    def latest_time(self, s, now):
+        """(datetime, hour) of the sensor's latest reading at now, or None."""
+        last = self.last_hour(s, int(now // 3600 * 3600))
+        if last is None or not self.stagger:
+            return None if last is None else (last, last)
+        off = int(s["phase"] * 3600) % 60 * 60
+        if last + off > now:
+            last -= 3600
+        return (last + off, last) if last >= s["first"] else None
 
 
 def summary_of(vals):
@@ -540,7 +593,14 @@ class Api:
             self.fixed = self.fixed.timestamp()
             now0 = self.fixed
         self.offset = 0.0
-        self.world = World(args.seed, args.locations, args.hours, now0)
+        extra = []
+        if args.parameters and args.parameters > len(PARAMETERS):
+            for k in range(args.parameters - len(PARAMETERS)):
+                i = 30001 + k
+                PARAMETERS.append((i, "x%d" % i, "ppb", None, "Synthetic parameter %d" % i, "pollutant", 10.0, 1))
+                PARAM[i] = PARAMETERS[-1]
+                extra.append(i)
+        self.world = World(args.seed, args.locations, args.hours, now0, extra, args.stagger)
         self.lock = threading.Lock()
         # a request is counted when it arrives and recorded once answered:
         # stats and requests wait until every counted one is recorded, or
@@ -549,6 +609,10 @@ class Api:
         self.faults = []
         for spec in args.fault or []:
             self.add_fault(spec)
+        self.latest_memo = {}
+        self.lt_memo = (None, {})
+        self.rendered = {}
+        self.param_index = None
         self.reset_stats()
 
     # --- clock, stats, faults ----------------------------------------------
@@ -819,9 +883,23 @@ class Api:
         return rec
 
     def render_latest(self, s, nowh):
-        last = self.world.last_hour(s, nowh)
+        now = self.now()
+        lt = self.lt_memo[1].get(s["id"]) if self.lt_memo[0] == now else None
+        t, last = lt if lt is not None else self.world.latest_time(s, now)
+        if self.world.stagger:
+            # world scale: a sensor's record stays the same until its next reading
+            k = (s["id"], t)
+            rec = self.rendered.get(k)
+            if rec is None:
+                if len(self.rendered) > 400000:
+                    self.rendered.clear()
+                rec = self.rendered[k] = self.render_latest1(s, t, last)
+            return rec
+        return self.render_latest1(s, t, last)
+
+    def render_latest1(self, s, t, last):
         loc = s["loc"]
-        return {"datetime": self.world.dto(last, loc), "value": self.world.reading(s["id"], last)[1],
+        return {"datetime": self.world.dto(t, loc), "value": self.world.reading(s["id"], last)[1],
                 "coordinates": self.coords(loc), "sensorsId": s["id"], "locationsId": loc["id"]}
 
     def render_hour(self, s, t, label):
@@ -887,6 +965,10 @@ class Api:
 
         if head == "parameters":
             if n == 1:
+                if self.args.poll_clock and not getattr(_dumping, "on", False):
+                    with self.lock:
+                        self.offset += self.args.poll_clock
+                    nowh = self.nowh()
                 keys = [p[0] for p in PARAMETERS]
                 pt = self.one(q, "parameter_type")
                 if pt is not None:
@@ -906,7 +988,7 @@ class Api:
             if n == 2:
                 return ListResult([i], self.render_parameter, True)
             if n == 3 and parts[2] == "latest":
-                return self.latest([w.sensors[x] for x in w.sensor_ids if w.sensors[x]["param"] == i], q, nowh)
+                return self.latest(self.by_param(i), q, nowh, memo=i)
         elif head == "countries":
             if n == 1:
                 if self.one(q, "providers_id") is not None:
@@ -1135,18 +1217,45 @@ class Api:
                 "shareAlikeRequired": x[4], "modificationAllowed": x[5], "redistributionAllowed": x[6],
                 "sourceUrl": x[7]}
 
-    def latest(self, sensors, q, nowh):
+    def latest(self, sensors, q, nowh, memo=None, now=None):
         self.paging(q)
         dmin = self.one(q, "datetime_min")
+        now = self.now() if now is None else now
+        if memo is not None:
+            # the pages of one walk list the same sensors: compute them once
+            key = (memo, dmin, now)
+            hit = self.latest_memo.get(key)
+            if hit is not None:
+                return ListResult(hit, lambda s: self.render_latest(s, nowh), True)
         keys = []
+        # a zoned datetime_min is one instant; a naive one is local to each sensor
+        zoned = dmin is not None and (dmin.strip().endswith(("Z", "z")) or "+" in dmin[10:] or "-" in dmin[10:])
+        t0 = self.parse_when(dmin, "datetime_min", None) if zoned else None
+        if self.lt_memo[0] != now:
+            self.lt_memo = (now, {})
+        memo_lt = self.lt_memo[1]
         for s in sensors:
-            last = self.world.last_hour(s, nowh)
-            if last is None:
+            lt = self.world.latest_time(s, now)
+            if lt is None:
                 continue
-            if dmin is not None and last < self.parse_when(dmin, "datetime_min", s["loc"]):
+            memo_lt[s["id"]] = lt
+            if dmin is not None and lt[0] < (t0 if zoned else self.parse_when(dmin, "datetime_min", s["loc"])):
                 continue
             keys.append(s)
+        if memo is not None:
+            if len(self.latest_memo) > 64:
+                self.latest_memo.clear()
+            self.latest_memo[key] = keys
         return ListResult(keys, lambda s: self.render_latest(s, nowh), True)
+
+    def by_param(self, i):
+        w = self.world
+        if self.param_index is None:
+            idx = {}
+            for x in w.sensor_ids:
+                idx.setdefault(w.sensors[x]["param"], []).append(w.sensors[x])
+            self.param_index = idx
+        return self.param_index.get(i, [])
 
     def check_span(self, lo, hi):
         if getattr(_dumping, "on", False):
@@ -1289,7 +1398,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         gz = "gzip" in (self.headers.get("Accept-Encoding") or "").lower()
         hdr = list(extra)
         if gz and len(data) >= 1000:
-            data = gzip.compress(data, 6, mtime=0)
+            data = gzip.compress(data, 1 if self.server.api.args.parameters else 6, mtime=0)
             hdr.append(("Content-Encoding", "gzip"))
         self.send_response(status, REASONS.get(status))
         if data:
@@ -1478,6 +1587,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with api.lock:
                     api.offset += h * 3600
                 return self.reply(200, {"now": iso_utc(api.now())})
+            if cmd == "withhold":
+                h = int(one("hours") or 20)
+                with api.lock:
+                    top = api.nowh() - 3600
+                    api.world.withheld = (top - h * 3600, top)
+                return self.reply(200, {"withheld": [iso_utc(t) for t in api.world.withheld]})
+            if cmd == "latest-counts":
+                at = api.parse_when(one("at") or iso_utc(api.now()), "at", None)
+                qq = {"datetime_min": [one("datetime_min")]} if one("datetime_min") else {}
+                out = {}
+                for p in PARAMETERS:
+                    out[p[0]] = len(api.latest(api.by_param(p[0]), qq, int(at // 3600 * 3600), now=at).keys)
+                return self.reply(200, out)
+            if cmd == "release":
+                with api.lock:
+                    api.world.withheld = None
+                return self.reply(200, {"ok": True})
             if cmd == "fault":
                 api.add_fault(one("spec") or "")
                 return self.reply(200, {"ok": True, "faults": [f["spec"] for f in api.faults]})
@@ -1531,6 +1657,9 @@ def main(argv=None):
     ap.add_argument("--stall", type=float, default=40)
     ap.add_argument("--max-span", type=float, default=None)
     ap.add_argument("--log")
+    ap.add_argument("--parameters", type=int, default=0)
+    ap.add_argument("--stagger", action="store_true")
+    ap.add_argument("--poll-clock", type=float, default=0)
     args = ap.parse_args(argv)
     if args.hours < 1 or args.locations < 0 or args.rate < 0 or args.window <= 0:
         ap.error("bad --hours, --locations, --rate or --window")
