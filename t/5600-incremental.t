@@ -15,7 +15,7 @@ need make
 load_start
 # the clock: 2026-11-28T12:00Z; hours back to 2026-10-24
 api_start --seed 3 --locations 40 --hours 840 --rate 600
-plan 17
+plan 23
 
 data=$TMP/data
 pmk() {
@@ -92,6 +92,27 @@ rerun
 check "a third run" pmk dims backfill
 set -- $(hours_per_sensor)
 check_eq "changes no row" "$(table_sum measurement)" "$sum"
+
+# corrections: the source corrects the last 5 hours; the next run's
+# lookback fetches them again, and each corrected value is a revision,
+# counted in the run log
+set -- $(api_admin 'correct?hours=5&delta=1' | python3 -c 'import json, sys; print(*json.load(sys.stdin)["corrected"])')
+win="period = 'hour' AND datetime > '$1' AND datetime <= '$2'"
+ncorr=$(q "SELECT count(*) FROM measurement WHERE $win AND value <> -999")
+ok "the corrected window holds stored hours ($ncorr)" "$ncorr" -gt 0
+rerun
+check "a run after the corrections" pmk dims backfill
+diag_file "$TMP/.err"
+check_eq "every corrected value is a revision" \
+	"$(q "SELECT count(*) FROM measurement_revision WHERE $win")" "$ncorr"
+check_eq "from the old value to the new one" \
+	"$(q "SELECT count(*) FROM measurement_revision WHERE $win AND abs(new_value - old_value - 1) < 1e-6")" "$ncorr"
+check_eq "the table holds the new values" \
+	"$(q "SELECT count(*) FROM measurement m JOIN measurement_revision r USING (sensor_id, period, datetime) WHERE m.value = r.new_value")" "$ncorr"
+check_eq "the run that loaded them logged them as revised, naming itself" \
+	"$(q "SELECT r.revised = (SELECT count(*) FROM measurement_revision WHERE load_run_id = r.id) AND r.revised = $ncorr FROM load_run r WHERE r.table_name = 'measurement' AND r.revised > 0")" t
+check_eq "and every run of the pipeline finished, exit 0" \
+	"$(q "SELECT count(*) FROM load_run WHERE finished_at IS NULL OR exit_status <> 0")" 0
 
 # a worldwide latest walk (LATEST=parameters): its records name only
 # parametersId and sensorsId; the parameter rows give every one its units

@@ -137,6 +137,9 @@ ADMIN (no key, JSON answers)
                      /__fake/latest-counts?at=ISO[&datetime_min=ISO]  {parameter id: sensors that the
                      /parameters/{id}/latest route lists at that fake time}
   /__fake/release (which delivers them, values unchanged)
+  /__fake/correct?hours=H&delta=D  corrected data: every sensor's values in
+                     (now-H-1h, now-1h] are served D higher from now on (not
+                     the -999 errors); answers {"corrected": [lo, hi]}
   /__fake/fault?spec=SPEC   add a fault
   /__fake/dump?path=/v3/...&k=v...  {"results":[...]}: every record of every page
                      of that list endpoint, in order, serialized identically
@@ -353,6 +356,7 @@ class World:
         self.seed, self.hours = seed, hours
         self.stagger = stagger
         self.withheld = None       # (lo, hi]: hours missing until released
+        self.corrected = None      # (lo, hi, delta): values served corrected
         xrnd = random.Random(seed + 7919)
         xsid = 10000000
         self.now0_hour = int(now0 // 3600 * 3600)
@@ -505,8 +509,18 @@ class World:
             return None
         return s["last"] if s["last"] is not None else max(nowh, s["first"])
 
-    @lru_cache(maxsize=500000)
     def reading(self, sid, t):
+        """(present, value, error, flagged) of sensor sid for the hour ending at t,
+        corrected (/__fake/correct) where the source corrected it."""
+        r = self.original(sid, t)
+        c = self.corrected
+        if c is not None and c[0] < t <= c[1] and not r[2]:
+            dec = PARAM[self.sensors[sid]["param"]][7]
+            return (r[0], round(r[1] + c[2], max(dec, 1)), r[2], r[3])
+        return r
+
+    @lru_cache(maxsize=500000)
+    def original(self, sid, t):
         """(present, value, error, flagged) of sensor sid for the hour ending at t."""
         h = hashlib.blake2b(b"%d:%d:%d" % (self.seed, sid, t), digest_size=16).digest()
         u, m, e, f = struct.unpack(">QHHI", h)
@@ -1604,6 +1618,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with api.lock:
                     api.world.withheld = None
                 return self.reply(200, {"ok": True})
+            if cmd == "correct":
+                h = int(one("hours") or 5)
+                d = float(one("delta") or 1)
+                with api.lock:
+                    top = api.nowh() - 3600
+                    api.world.corrected = (top - h * 3600, top, d)
+                return self.reply(200, {"corrected": [iso_utc(top - h * 3600), iso_utc(top)]})
             if cmd == "fault":
                 api.add_fault(one("spec") or "")
                 return self.reply(200, {"ok": True, "faults": [f["spec"] for f in api.faults]})
