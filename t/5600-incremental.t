@@ -15,7 +15,7 @@ need make
 load_start
 # the clock: 2026-11-28T12:00Z; hours back to 2026-10-24
 api_start --seed 3 --locations 40 --hours 840 --rate 600
-plan 23
+plan 24
 
 data=$TMP/data
 pmk() {
