@@ -217,7 +217,7 @@ check_space(struct aq_reader *r)
 static int
 parse_line(struct aq_reader *r, const struct aq_value **rec)
 {
-	static const unsigned char sep[] = " ";
+	static const unsigned char sep[] = " ", nl[] = "\n";
 	yajl_status st;
 	const char *why = NULL;
 	size_t col;
@@ -245,8 +245,13 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	if (st == yajl_status_ok && !(r->b.depth == 0 && r->b.values == 1 &&
 	    r->raw[r->rawlen - 1] == '}'))
 		st = yajl_parse(r->yajl, sep, 1);
+	/* a string opened after the object ("{}\"x") is still in yajl's
+	 * lexer, waiting, and the space went into it: a newline, which no
+	 * string may hold, makes that an error (and is white space
+	 * otherwise); the line then ends inside a value */
 	if (st == yajl_status_ok && r->b.depth == 0 && r->b.values == 1 &&
-	    !r->b.not_object) {
+	    !r->b.not_object && (r->raw[r->rawlen - 1] == '}' ||
+	    yajl_parse(r->yajl, nl, 1) == yajl_status_ok)) {
 		if ((rc = check_space(r)) != AQ_OK)
 			return rc;
 		*rec = r->b.root;

@@ -384,6 +384,29 @@ main(void)
 		ok(rc == AQ_OK && aq_reader_line(r) == 7, "the next line is read");
 	}
 
+	/* a string opened after the object and never closed: yajl's lexer
+	 * holds it, and a space would be part of it (found by fuzz/fuzz-aq-norm:
+	 * the line was taken as a record, and aq-norm copied it verbatim into
+	 * a reject line that was not JSON) */
+	{
+		static const char in[] = "{\"a\":1}\"{\n"
+		    "{\"a\":1} \"x y\n"
+		    "{\"a\":1}\"\n"
+		    "{\"a\":1}  \n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 10 &&
+		    strstr(aq_reader_error(r), "ends inside a JSON value") != NULL,
+		    "an unterminated string after the object is refused (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 2, "with a space in it too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone quote too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_OK && aq_reader_line(r) == 4, "trailing spaces are still fine");
+	}
+
 	aq_reader_free(r);
 	if (fds[0] != -1)
 		close(fds[0]);
