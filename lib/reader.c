@@ -199,6 +199,22 @@ check_utf8(struct aq_reader *r)
 	return refuse(r, ok);
 }
 
+/* \u escapes of lone UTF-16 surrogates, which yajl would decode into
+ * ill-formed UTF-8 or into another character: only a line with a
+ * backslash can have one. */
+static int
+check_escapes(struct aq_reader *r)
+{
+	size_t at;
+
+	if (memchr(r->raw, '\\', r->rawlen) == NULL ||
+	    (at = aqi_json_surrogates(r->raw, r->rawlen)) == r->rawlen)
+		return AQ_OK;
+	snprintf(r->why, sizeof r->why, "invalid JSON: a \\u escape of a lone UTF-16 "
+	    "surrogate (not a character)");
+	return refuse(r, at);
+}
+
 static int
 check_space(struct aq_reader *r)
 {
@@ -225,7 +241,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	int rc;
 
 	aqi_builder_reset(&r->b);
-	if ((rc = check_utf8(r)) != AQ_OK)
+	if ((rc = check_utf8(r)) != AQ_OK || (rc = check_escapes(r)) != AQ_OK)
 		return rc;
 	/* the tree points into a copy of the line: raw stays as it came */
 	if ((text = aqi_arena_strdup(&r->b.arena, r->raw, r->rawlen)) == NULL)
