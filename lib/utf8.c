@@ -95,14 +95,14 @@ aqi_json_surrogates(const char *s, size_t len)
 
 	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
 		if (end - p < 6 || p[1] != 'u' || (cp = hex4(p + 2)) < 0) {
-			p += end - p < 2 ? 1 : 2;	/* another escape: yajl's to judge */
+			p += end - p < 2 ? 1 : 2; /* another escape: yajl's to judge */
 			continue;
 		}
 		if (cp >= 0xdc00 && cp <= 0xdfff)
 			return (size_t)(p - s);
 		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || (lo = hex4(p + 8)) < 0xdc00 ||
-			    lo > 0xdfff)
+			if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+			    (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff)
 				return (size_t)(p - s);
 			p += 12;
 		} else
