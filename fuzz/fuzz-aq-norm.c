@@ -51,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	FUZZ_CHECK((out = open_memstream(&out_text, &out_len)) != NULL);
-	/* the rows go to stdout, which the loop flushes too */
+	/* the rows go to stdout, which the loop flushes too (glibc's stdout
+	 * is a variable that may be assigned) */
 	stdout = out;
 	memset(&g.rejects, 0, sizeof g.rejects);
 	FUZZ_CHECK((g.rejects.fp = open_memstream(&rej_text, &rej_len)) != NULL);
