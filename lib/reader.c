@@ -210,7 +210,8 @@ check_escapes(struct aq_reader *r)
 	if (memchr(r->raw, '\\', r->rawlen) == NULL ||
 	    (at = aqi_json_surrogates(r->raw, r->rawlen)) == r->rawlen)
 		return AQ_OK;
-	snprintf(r->why, sizeof r->why, "invalid JSON: a \\u escape of a lone UTF-16 "
+	snprintf(r->why, sizeof r->why,
+	    "invalid JSON: a \\u escape of a lone UTF-16 "
 	    "surrogate (not a character)");
 	return refuse(r, at);
 }

@@ -390,14 +390,14 @@ main(void)
 	 * a reject line that was not JSON) */
 	{
 		static const char in[] = "{\"a\":1}\"{\n"
-		    "{\"a\":1} \"x y\n"
-		    "{\"a\":1}\"\n"
-		    "{\"a\":1}  \n";
+					 "{\"a\":1} \"x y\n"
+					 "{\"a\":1}\"\n"
+					 "{\"a\":1}  \n";
 
 		feed(in, sizeof in - 1);
 		v = next(&rc);
 		ok(rc == AQ_EJSON && aq_reader_column(r) == 10 &&
-		    strstr(aq_reader_error(r), "ends inside a JSON value") != NULL,
+			strstr(aq_reader_error(r), "ends inside a JSON value") != NULL,
 		    "an unterminated string after the object is refused (%s)", errbuf);
 		v = next(&rc);
 		ok(rc == AQ_EJSON && aq_reader_line(r) == 2, "with a space in it too (%s)", errbuf);
@@ -414,12 +414,12 @@ main(void)
 	 * fuzz/fuzz-aq-dims: the reject file was not UTF-8) */
 	{
 		static const char in[] = "{\"a\":\"\\ud83d\\ude00\"}\n"
-		    "{\"a\":\"x\\udc00\"}\n"
-		    "{\"a\":\"\\ud800\"}\n"
-		    "{\"a\":\"\\ud800\\u0041\"}\n"
-		    "{\"\\udfff\":1}\n"
-		    "{\"a\":\"\\\\udc00\"}\n"
-		    "{\"a\":\"\\uD83D\\uDE00\\u00e9\"}\n";
+					 "{\"a\":\"x\\udc00\"}\n"
+					 "{\"a\":\"\\ud800\"}\n"
+					 "{\"a\":\"\\ud800\\u0041\"}\n"
+					 "{\"\\udfff\":1}\n"
+					 "{\"a\":\"\\\\udc00\"}\n"
+					 "{\"a\":\"\\uD83D\\uDE00\\u00e9\"}\n";
 		const char *t;
 
 		feed(in, sizeof in - 1);
@@ -429,10 +429,11 @@ main(void)
 		    "a surrogate pair is one character");
 		v = next(&rc);
 		ok(rc == AQ_EJSON && aq_reader_column(r) == 8 &&
-		    strstr(aq_reader_error(r), "surrogate") != NULL,
+			strstr(aq_reader_error(r), "surrogate") != NULL,
 		    "a lone low surrogate is refused, at its column (%s)", errbuf);
 		v = next(&rc);
-		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone high surrogate too (%s)", errbuf);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone high surrogate too (%s)",
+		    errbuf);
 		v = next(&rc);
 		ok(rc == AQ_EJSON && aq_reader_line(r) == 4,
 		    "a high surrogate before another escape too (%s)", errbuf);
@@ -443,7 +444,8 @@ main(void)
 		    "an escaped backslash before u is no escape");
 		v = next(&rc);
 		t = aq_value_string(aq_value_get(v, "a"), &len);
-		ok(rc == AQ_OK && t != NULL && len == 6 && memcmp(t, "\xf0\x9f\x98\x80\xc3\xa9", 6) == 0,
+		ok(rc == AQ_OK && t != NULL && len == 6 &&
+			memcmp(t, "\xf0\x9f\x98\x80\xc3\xa9", 6) == 0,
 		    "upper-case hex, then another escape");
 	}
 
