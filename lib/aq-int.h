@@ -236,6 +236,16 @@ int64_t aqi_days_from_civil(int64_t y, unsigned m, unsigned d);
  * the years 1 to 9999, which aq_time_format() cannot write either. */
 int aqi_time_month(int64_t usec);
 
+/*
+ * utf8.c: the offset in JSON text s[0..len) of the first \u escape of a
+ * UTF-16 surrogate that is not half of a pair (a high one, D800-DBFF,
+ * then a low one, DC00-DFFF), or len.  yajl decodes such an escape into
+ * ill-formed UTF-8 (a low one) or into a character the text never named
+ * (a high one).  An escaped backslash before the u ("\\ud800") is no
+ * such escape.
+ */
+size_t aqi_json_surrogates(const char *s, size_t len);
+
 /* SHA-256 of len bytes (lib/sha256.c). */
 void aqi_sha256(const void *data, size_t len, unsigned char out[32]);
 

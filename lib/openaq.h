@@ -193,7 +193,8 @@ const char *aq_value_key(const struct aq_value *v, size_t *len);
  * chunks and keeps at most one line in memory, so its memory is bounded
  * by the longest line, not by the input.  It accepts CRLF, a missing
  * final newline and blank lines (which are skipped but counted), and
- * checks that strings are valid UTF-8.  A line nested deeper than
+ * checks that strings are valid UTF-8 (a \u escape of a lone UTF-16
+ * surrogate is an error of the line too).  A line nested deeper than
  * AQ_JSON_MAX_DEPTH is an error of that line.
  */
 

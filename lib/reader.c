@@ -199,6 +199,23 @@ check_utf8(struct aq_reader *r)
 	return refuse(r, ok);
 }
 
+/* \u escapes of lone UTF-16 surrogates, which yajl would decode into
+ * ill-formed UTF-8 or into another character: only a line with a
+ * backslash can have one. */
+static int
+check_escapes(struct aq_reader *r)
+{
+	size_t at;
+
+	if (memchr(r->raw, '\\', r->rawlen) == NULL ||
+	    (at = aqi_json_surrogates(r->raw, r->rawlen)) == r->rawlen)
+		return AQ_OK;
+	snprintf(r->why, sizeof r->why,
+	    "invalid JSON: a \\u escape of a lone UTF-16 "
+	    "surrogate (not a character)");
+	return refuse(r, at);
+}
+
 static int
 check_space(struct aq_reader *r)
 {
@@ -217,7 +234,7 @@ check_space(struct aq_reader *r)
 static int
 parse_line(struct aq_reader *r, const struct aq_value **rec)
 {
-	static const unsigned char sep[] = " ";
+	static const unsigned char sep[] = " ", nl[] = "\n";
 	yajl_status st;
 	const char *why = NULL;
 	size_t col;
@@ -225,7 +242,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	int rc;
 
 	aqi_builder_reset(&r->b);
-	if ((rc = check_utf8(r)) != AQ_OK)
+	if ((rc = check_utf8(r)) != AQ_OK || (rc = check_escapes(r)) != AQ_OK)
 		return rc;
 	/* the tree points into a copy of the line: raw stays as it came */
 	if ((text = aqi_arena_strdup(&r->b.arena, r->raw, r->rawlen)) == NULL)
@@ -245,8 +262,13 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	if (st == yajl_status_ok && !(r->b.depth == 0 && r->b.values == 1 &&
 	    r->raw[r->rawlen - 1] == '}'))
 		st = yajl_parse(r->yajl, sep, 1);
+	/* a string opened after the object ("{}\"x") is still in yajl's
+	 * lexer, waiting, and the space went into it: a newline, which no
+	 * string may hold, makes that an error (and is white space
+	 * otherwise); the line then ends inside a value */
 	if (st == yajl_status_ok && r->b.depth == 0 && r->b.values == 1 &&
-	    !r->b.not_object) {
+	    !r->b.not_object && (r->raw[r->rawlen - 1] == '}' ||
+	    yajl_parse(r->yajl, nl, 1) == yajl_status_ok)) {
 		if ((rc = check_space(r)) != AQ_OK)
 			return rc;
 		*rec = r->b.root;

@@ -63,3 +63,50 @@ aq_utf8_valid(const char *s, size_t len)
 	}
 	return (size_t)(p - start);
 }
+
+/* The value of the four hex digits at p, or -1. */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+size_t
+aqi_json_surrogates(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	long cp, lo;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p < 6 || p[1] != 'u' || (cp = hex4(p + 2)) < 0) {
+			p += end - p < 2 ? 1 : 2; /* another escape: yajl's to judge */
+			continue;
+		}
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			return (size_t)(p - s);
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+			    (lo = hex4(p + 8)) < 0xdc00 || lo > 0xdfff)
+				return (size_t)(p - s);
+			p += 12;
+		} else
+			p += 6;
+	}
+	return len;
+}

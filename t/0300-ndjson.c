@@ -384,6 +384,71 @@ main(void)
 		ok(rc == AQ_OK && aq_reader_line(r) == 7, "the next line is read");
 	}
 
+	/* a string opened after the object and never closed: yajl's lexer
+	 * holds it, and a space would be part of it (found by fuzz/fuzz-aq-norm:
+	 * the line was taken as a record, and aq-norm copied it verbatim into
+	 * a reject line that was not JSON) */
+	{
+		static const char in[] = "{\"a\":1}\"{\n"
+					 "{\"a\":1} \"x y\n"
+					 "{\"a\":1}\"\n"
+					 "{\"a\":1}  \n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 10 &&
+			strstr(aq_reader_error(r), "ends inside a JSON value") != NULL,
+		    "an unterminated string after the object is refused (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 2, "with a space in it too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone quote too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_OK && aq_reader_line(r) == 4, "trailing spaces are still fine");
+	}
+
+	/* \u escapes of UTF-16 surrogates: a pair is one character; alone,
+	 * yajl wrote a low one as ill-formed UTF-8 (ED B0 80) into the
+	 * record, turned a high one into '?' and a high one before another
+	 * escape into a code point of its own making (found by
+	 * fuzz/fuzz-aq-dims: the reject file was not UTF-8) */
+	{
+		static const char in[] = "{\"a\":\"\\ud83d\\ude00\"}\n"
+					 "{\"a\":\"x\\udc00\"}\n"
+					 "{\"a\":\"\\ud800\"}\n"
+					 "{\"a\":\"\\ud800\\u0041\"}\n"
+					 "{\"\\udfff\":1}\n"
+					 "{\"a\":\"\\\\udc00\"}\n"
+					 "{\"a\":\"\\uD83D\\uDE00\\u00e9\"}\n";
+		const char *t;
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		t = aq_value_string(aq_value_get(v, "a"), &len);
+		ok(rc == AQ_OK && t != NULL && len == 4 && memcmp(t, "\xf0\x9f\x98\x80", 4) == 0,
+		    "a surrogate pair is one character");
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_column(r) == 8 &&
+			strstr(aq_reader_error(r), "surrogate") != NULL,
+		    "a lone low surrogate is refused, at its column (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone high surrogate too (%s)",
+		    errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 4,
+		    "a high surrogate before another escape too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 5, "in a key too (%s)", errbuf);
+		v = next(&rc);
+		is_str(aq_value_string(aq_value_get(v, "a"), NULL), "\\udc00",
+		    "an escaped backslash before u is no escape");
+		v = next(&rc);
+		t = aq_value_string(aq_value_get(v, "a"), &len);
+		ok(rc == AQ_OK && t != NULL && len == 6 &&
+			memcmp(t, "\xf0\x9f\x98\x80\xc3\xa9", 6) == 0,
+		    "upper-case hex, then another escape");
+	}
+
 	aq_reader_free(r);
 	if (fds[0] != -1)
 		close(fds[0]);
