@@ -724,6 +724,13 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 		    s->body.len);
 		return AQ_EPROTO;
 	}
+	/* nor may it name a lone UTF-16 surrogate in a \u escape, which
+	 * decodes to no character (the reader refuses it too) */
+	if ((ok = aqi_json_surrogates(s->body.data, s->body.len)) != s->body.len) {
+		snprintf(why, size, "the body escapes a lone UTF-16 surrogate (byte %zu of %zu)",
+		    ok + 1, s->body.len);
+		return AQ_EPROTO;
+	}
 	pg->b.arena.chunk_size = 1u << 16;
 	pg->b.max_values = AQI_HTTP_MAX_VALUES;
 	if ((y = yajl_alloc(&aqi_builder_callbacks, NULL, &pg->b)) == NULL) {

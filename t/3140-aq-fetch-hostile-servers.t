@@ -14,7 +14,7 @@
 # listed prefix, a key listed twice, a listing without end, an object
 # without end.
 . "$AQ_SRCDIR/t/lib.sh"
-plan 93
+plan 96
 
 py=${PYTHON3:-}
 [ -n "$py" ] || py=$(command -v python3 2>/dev/null) || true
@@ -108,6 +108,13 @@ check_eq 'invalid UTF-8: exit 69' "$st" 69
 check_grep 'the body is not UTF-8, at its first bad byte' \
 	'badutf8\?limit=1000&page=1: the body is not UTF-8 \(byte 40 of 55\)$' "$TMP/badutf8.err"
 check_empty 'and nothing is written' "$TMP/badutf8.out"
+
+# a lone UTF-16 surrogate escaped (valid UTF-8, no character): refused too
+fetch lonesurrogate
+check_eq 'a lone surrogate escape: exit 69' "$st" 69
+check_grep 'saying so, at the escape' \
+	'lonesurrogate\?limit=1000&page=1: the body escapes a lone UTF-16 surrogate \(byte 40 of [0-9]+\)$' "$TMP/lonesurrogate.err"
+check_empty 'and nothing is written' "$TMP/lonesurrogate.out"
 
 # a million levels of nesting: no stack overflow, a clear error
 fetch deep

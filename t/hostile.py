@@ -28,6 +28,8 @@ MODES (the last component of the request path)
     bigstring   200, {"results":[{"name":"<10 MB of x>"}]} (a valid page)
     badutf8     200, {"results":[{"name":"<overlong C0 80, surrogate ED A0 80,
                 F5 lead byte>"}]}
+    lonesurrogate  200, {"results":[{"name":"a\\udc00b"}]}: valid UTF-8 that
+                escapes a lone UTF-16 surrogate
     deep        200, {"results":[ + 1,000,000 "[" + 1,000,000 "]" + ]}
     notarray    200, {"meta":{},"results":{"id":1}}
     notarray2   200, {"meta":{},"results":"1000 results"}
@@ -210,6 +212,8 @@ def serve(args, lock, conn, peer):
         whole(conn, 200, "OK", b'{"meta":{},"results":[{"id":1,"name":"' + b"x" * (10 << 20) + b'"}]}')
     elif mode == "badutf8":
         whole(conn, 200, "OK", b'{"meta":{},"results":[{"id":1,"name":"a\xc0\x80b\xed\xa0\x80c\xf5\x80\x80\x80d"}]}')
+    elif mode == "lonesurrogate":
+        whole(conn, 200, "OK", b'{"meta":{},"results":[{"id":1,"name":"a\\udc00b"}]}')
     elif mode == "deep":
         n = 1000000
         whole(conn, 200, "OK", b'{"meta":{},"results":[' + b"[" * n + b"]" * n + b"]}")
