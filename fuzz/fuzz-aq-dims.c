@@ -14,8 +14,6 @@ int aq_dims_main(int argc, char **argv);
 
 static struct aq_reader *in;
 static char err[512];
-static char *out_text, *rej_text;
-static size_t out_len, rej_len;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -34,15 +32,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct aq_value *rec;
-	FILE *out, *saved = stdout;
+	struct fuzz_out o;
 	size_t k;
 	int rc;
 
-	FUZZ_CHECK((out = open_memstream(&out_text, &out_len)) != NULL);
 	/* commit() writes the rows to stdout */
-	stdout = out;
+	fuzz_out_begin(&o);
 	memset(&g.rejects, 0, sizeof g.rejects);
-	FUZZ_CHECK((g.rejects.fp = open_memstream(&rej_text, &rej_len)) != NULL);
+	g.rejects.fp = o.rej;
 	FUZZ_CHECK((g.rejects.w = aq_writer_new(g.rejects.fp)) != NULL);
 
 	FUZZ_CHECK(aq_reader_open(in, fuzz_fd(0, data, size), "in") == AQ_OK);
@@ -57,14 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	FUZZ_CHECK(rc == AQ_EOF);
-	stdout = saved;
-	FUZZ_CHECK(fclose(out) == 0);
 	FUZZ_CHECK(cli_rejects_close(&g.rejects) == 0);
-
-	fuzz_check_ndjson(out_text, out_len);
-	fuzz_check_ndjson(rej_text, rej_len);
-	free(out_text);
-	free(rej_text);
-	out_text = rej_text = NULL;
+	fuzz_out_end(&o);
 	return 0;
 }

@@ -225,4 +225,39 @@ fuzz_check_ndjson(const char *text, size_t len)
 	}
 }
 
+/*
+ * A tool harness's two outputs, standard output and the reject file, in
+ * memory: fuzz_out_begin() points stdout at one and opens the other (for
+ * the tool's reject writer); after the run and the close of the rejects,
+ * fuzz_out_end() puts stdout back and checks that each holds one JSON
+ * object a line.
+ */
+struct fuzz_out {
+	FILE *saved, *out, *rej;
+	char *out_text, *rej_text;
+	size_t out_len, rej_len;
+};
+
+static void
+fuzz_out_begin(struct fuzz_out *o)
+{
+	o->saved = stdout;
+	FUZZ_CHECK((o->out = open_memstream(&o->out_text, &o->out_len)) != NULL);
+	/* glibc's stdout is a variable that may be assigned */
+	stdout = o->out;
+	FUZZ_CHECK((o->rej = open_memstream(&o->rej_text, &o->rej_len)) != NULL);
+}
+
+static void
+fuzz_out_end(struct fuzz_out *o)
+{
+	stdout = o->saved;
+	FUZZ_CHECK(fclose(o->out) == 0);
+	fuzz_check_ndjson(o->out_text, o->out_len);
+	fuzz_check_ndjson(o->rej_text, o->rej_len);
+	free(o->out_text);
+	free(o->rej_text);
+	o->out_text = o->rej_text = NULL;
+}
+
 #endif /* AQ_FUZZ_H */

@@ -42,20 +42,6 @@
 
 #include "load-int.h"
 
-/* PostgreSQL type oids (pg_type.h) */
-#define OID_BOOL 16
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_TEXT 25
-#define OID_JSON 114
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
-#define OID_VARCHAR 1043
-#define OID_DATE 1082
-#define OID_TIMESTAMPTZ 1184
-#define OID_NUMERIC 1700
-#define OID_JSONB 3802
 
 /* PostgreSQL's epoch, 2000-01-01, in microseconds and days since 1970 */
 #define PG_EPOCH_USEC INT64_C(946684800000000)

@@ -16,17 +16,6 @@
 
 #include "load-int.h"
 
-/* PostgreSQL type oids (pg_type.h) that change how a value is written */
-#define OID_BOOL 16
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_JSON 114
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
-#define OID_NUMERIC 1700
-#define OID_JSONB 3802
-
 int
 aqi_coltype_of(unsigned long oid)
 {

@@ -25,6 +25,21 @@
 struct pg_conn;
 struct pg_result;
 
+/* PostgreSQL type oids (pg_type.h) of the types the encoders know */
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_JSON 114
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+#define OID_VARCHAR 1043
+#define OID_DATE 1082
+#define OID_TIMESTAMPTZ 1184
+#define OID_NUMERIC 1700
+#define OID_JSONB 3802
+
 /* How a column's values are written (from its type's oid). */
 enum aqi_coltype { AQI_CT_TEXT, AQI_CT_INT, AQI_CT_FLOAT, AQI_CT_BOOL, AQI_CT_JSON };
 

@@ -13,8 +13,6 @@
 
 #include "load-int.h"
 
-#define OID_TIMESTAMPTZ 1184
-
 void
 aqi_load_free_target(struct aq_loader *l)
 {

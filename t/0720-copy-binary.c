@@ -15,19 +15,6 @@
 #include "load-int.h"
 #include "tap.h"
 
-#define OID_BOOL 16
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_TEXT 25
-#define OID_JSON 114
-#define OID_FLOAT4 700
-#define OID_FLOAT8 701
-#define OID_VARCHAR 1043
-#define OID_DATE 1082
-#define OID_TIMESTAMPTZ 1184
-#define OID_NUMERIC 1700
-#define OID_JSONB 3802
 #define OID_UUID 2950
 
 static struct aq_reader *rd;
