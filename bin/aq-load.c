@@ -135,7 +135,7 @@ static int
 precommit(void *arg)
 {
 	(void)arg;
-	return g.stop == EX_IOERR || cli_rejects_sync(&g.rejects) != 0;
+	return cli_rejects_sync(&g.rejects) != 0;
 }
 
 /* The retry of a failed batch stops at a signal. */

@@ -889,22 +889,34 @@ rollback(struct aq_loader *l)
 	}
 }
 
-/* The transaction's revisions so far (the revision log's setting). */
+/*
+ * In one round trip before the commit: the transaction's revisions so far
+ * (the revision log's setting, null unless an update revised a row) and
+ * its id, which settles a COMMIT whose connection broke.
+ */
 static int
-count_revised(struct aq_loader *l, uint64_t *n)
+batch_facts(struct aq_loader *l, uint64_t *revised, char *xid, size_t size)
 {
 	PGresult *res;
 
-	*n = 0;
-	if (l->mode != AQ_LOAD_UPSERT)
-		return AQ_OK;
-	res = PQexec(l->conn, "SELECT current_setting('aq.revised', true)");
+	res = PQexec(l->conn, "SELECT current_setting('aq.revised', true), txid_current()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		return aqi_load_dberr(l, res, "revisions");
-	if (!PQgetisnull(res, 0, 0))
-		*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	*revised = PQgetisnull(res, 0, 0) ? 0 : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(xid, size, "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return AQ_OK;
+}
+
+/* Forget what a failed attempt at the batch did, after its rollback: the
+ * partitions it made, its rejects. */
+static void
+undo_batch(struct aq_loader *l, uint64_t rejected_before)
+{
+	l->nmonths = l->nmonths_committed;
+	l->counts[AQ_LOAD_REJECTED] = rejected_before;
+	l->nrejs = 0;
+	aq_buf_reset(&l->rejreasons);
 }
 
 /*
@@ -916,7 +928,7 @@ count_revised(struct aq_loader *l, uint64_t *n)
  */
 static int
 load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
-    uint64_t rejected_before)
+    uint64_t rejected_before, char *xid, size_t xidsize)
 {
 	PGresult *res = NULL;
 	int rc;
@@ -942,11 +954,8 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 		/* some row was refused, or a key is stored: start again,
 		 * carefully */
 		rollback(l);
-		l->nmonths = l->nmonths_committed;
+		undo_batch(l, rejected_before);
 		t->ins = t->upd = t->uniq = 0;
-		l->counts[AQ_LOAD_REJECTED] = rejected_before;
-		l->nrejs = 0;
-		aq_buf_reset(&l->rejreasons);
 		rc = aqi_load_recover(l, t);
 		/* rows stored already: the next batch goes the same way at once */
 		if (rc == AQ_OK)
@@ -955,7 +964,7 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 	if (rc == AQ_OK)
 		rc = count_orphans(l, orphans);
 	if (rc == AQ_OK)
-		rc = count_revised(l, &t->revised);
+		rc = batch_facts(l, &t->revised, xid, xidsize);
 	return rc;
 }
 
@@ -1041,7 +1050,7 @@ mode_name(int mode)
 static int
 write_run(struct aq_loader *l, const uint64_t *c, int finished, int status)
 {
-	char v[12][32], sid[32], sst[16];
+	char v[9][32], sid[32], sst[16];
 	const char *p[16];
 	const int which[] = {AQ_LOAD_INSERTED, AQ_LOAD_UPDATED, AQ_LOAD_UNCHANGED,
 	    AQ_LOAD_DUPLICATES, AQ_LOAD_REVISED, AQ_LOAD_REJECTED, AQ_LOAD_ORPHANS,
@@ -1190,7 +1199,6 @@ commit_batch(struct aq_loader *l, int finished, int status)
 	uint64_t orphans, rejected_before = l->counts[AQ_LOAD_REJECTED], c[AQ_LOAD_NCOUNTERS];
 	int rc, attempt, ok;
 	char xid[32];
-	PGresult *res;
 
 	for (attempt = 1;; attempt++) {
 		memset(&t, 0, sizeof t);
@@ -1198,7 +1206,8 @@ commit_batch(struct aq_loader *l, int finished, int status)
 		xid[0] = '\0';
 		if (stopped(l) && attempt > 1)
 			rc = aqi_load_fail(l, AQ_ECANCELED, "stopped while trying the batch again");
-		else if ((rc = load_batch(l, &t, &orphans, rejected_before)) == AQ_OK) {
+		else if ((rc = load_batch(l, &t, &orphans, rejected_before, xid, sizeof xid)) ==
+		    AQ_OK) {
 			memcpy(c, l->counts, sizeof c);
 			c[AQ_LOAD_INSERTED] += t.ins;
 			c[AQ_LOAD_UPDATED] += t.upd;
@@ -1210,15 +1219,6 @@ commit_batch(struct aq_loader *l, int finished, int status)
 			c[AQ_LOAD_ROWS] += l->nrows;
 			c[AQ_LOAD_BATCHES]++;
 			rc = write_run(l, c, finished, status);
-		}
-		if (rc == AQ_OK) {
-			res = PQexec(l->conn, "SELECT txid_current()");
-			if (PQresultStatus(res) == PGRES_TUPLES_OK)
-				snprintf(xid, sizeof xid, "%s", PQgetvalue(res, 0, 0));
-			else
-				rc = aqi_load_dberr(l, res, "txid_current");
-			if (rc == AQ_OK)
-				PQclear(res);
 		}
 		if (rc == AQ_OK)
 			rc = deliver_rejects(l);
@@ -1240,11 +1240,7 @@ commit_batch(struct aq_loader *l, int finished, int status)
 		if (rc == AQ_OK)
 			break;
 		rollback(l);
-		/* partitions made in the lost transaction are gone */
-		l->nmonths = l->nmonths_committed;
-		l->counts[AQ_LOAD_REJECTED] = rejected_before;
-		l->nrejs = 0;
-		aq_buf_reset(&l->rejreasons);
+		undo_batch(l, rejected_before);
 		if (!transient(rc) || attempt >= l->attempts)
 			return rc;
 		{
