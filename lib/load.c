@@ -1077,7 +1077,7 @@ write_run(struct aq_loader *l, const uint64_t *c, int finished, int status)
 		if (aq_buf_printf(&q, "UPDATE %s SET rows_read = $1, inserted = $2, updated = $3, "
 		    "unchanged = $4, duplicates = $5, revised = $6, rejected = $7, orphans = $8, "
 		    "batches = $9, finished_at = CASE WHEN $10::boolean THEN clock_timestamp() END, "
-		    "exit_status = $11 WHERE id = $12 RETURNING id", l->run_table) != AQ_OK)
+		    "status = $11 WHERE id = $12 RETURNING id", l->run_table) != AQ_OK)
 			goto nomem;
 	} else {
 		p[12] = l->t.label;
@@ -1085,8 +1085,8 @@ write_run(struct aq_loader *l, const uint64_t *c, int finished, int status)
 		p[14] = l->run_label;
 		p[15] = l->run_started;
 		if (aq_buf_printf(&q, "INSERT INTO %s (rows_read, inserted, updated, unchanged, "
-		    "duplicates, revised, rejected, orphans, batches, finished_at, exit_status, "
-		    "id, table_name, mode, label, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		    "duplicates, revised, rejected, orphans, batches, finished_at, status, "
+		    "id, target_table, mode, label, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
 		    "$8, $9, CASE WHEN $10::boolean THEN clock_timestamp() END, $11, $12, $13, $14, "
 		    "$15, $16) RETURNING id", l->run_table) != AQ_OK)
 			goto nomem;

@@ -14,7 +14,7 @@
 
 CREATE TABLE load_run (
 	id bigserial PRIMARY KEY,
-	table_name text NOT NULL,
+	target_table text NOT NULL,
 	mode text NOT NULL,
 	label text,
 	started_at timestamptz NOT NULL,
@@ -28,11 +28,11 @@ CREATE TABLE load_run (
 	rejected bigint NOT NULL DEFAULT 0,
 	orphans bigint NOT NULL DEFAULT 0,
 	batches bigint NOT NULL DEFAULT 0,
-	exit_status integer		-- null while running; 0 success
+	status integer		-- null while running; 0 success
 );
 
 CREATE INDEX load_run_started_at ON load_run (started_at);
-CREATE INDEX load_run_table_finished ON load_run (table_name, finished_at);
+CREATE INDEX load_run_table_finished ON load_run (target_table, finished_at);
 
 COMMENT ON TABLE load_run IS
 	'One row per aq-load run: what it read and did, written with its last committed batch';

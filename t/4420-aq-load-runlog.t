@@ -13,8 +13,8 @@ last_run() { q "SELECT $1 FROM load_run ORDER BY id DESC LIMIT 1"; }
 # ---- a run's row ----
 check "a load with --label" aq-load -t measurement --label "nightly 2024-08" "$TMP/rows"
 check_eq "one load_run row, finished, exit status 0" \
-	"$(q "SELECT count(*), bool_and(finished_at IS NOT NULL), max(exit_status) FROM load_run")" "1|t|0"
-check_eq "its table, mode and label" "$(last_run "table_name || '|' || mode || '|' || label")" \
+	"$(q "SELECT count(*), bool_and(finished_at IS NOT NULL), max(status) FROM load_run")" "1|t|0"
+check_eq "its table, mode and label" "$(last_run "target_table || '|' || mode || '|' || label")" \
 	"measurement|upsert|nightly 2024-08"
 check_eq "its counts: read, inserted, updated, unchanged, rejected, orphans, batches" \
 	"$(last_run "concat_ws('|', rows_read, inserted, updated, unchanged, rejected, orphans, batches)")" \
@@ -62,17 +62,17 @@ check_eq "an UPDATE by psql is logged, with no run" "$(q "SELECT count(*) FROM m
 
 # insert and ignore modes: no revision, no update
 check "insert mode over stored rows" aq-load -t measurement --mode insert --reject "$TMP/irej" "$TMP/fixed"
-check_eq "rejects them, revises nothing" "$(last_run "concat_ws('|', inserted, rejected, revised, exit_status)")" "0|100|0|0"
+check_eq "rejects them, revises nothing" "$(last_run "concat_ws('|', inserted, rejected, revised, status)")" "0|100|0|0"
 check "ignore mode" aq-load -t measurement --mode ignore "$TMP/rows"
 check_eq "keeps the stored rows" "$(last_run "concat_ws('|', inserted, updated, unchanged, revised)")" "0|0|100|0"
 
 # ---- failures are logged with their status ----
 printf '%s\n' '{"sensor_id":1,"period":"hour","datetime":"2024-06-01T00:00:00Z","value":"high"}' 'not json' >"$TMP/bad"
 check_status "a run stopped by a reject (no --reject): exit 65" 65 aq-load -t measurement "$TMP/bad"
-check_eq "is logged, finished, with exit status 65" "$(last_run "concat_ws('|', finished_at IS NOT NULL, exit_status)")" "t|65"
+check_eq "is logged, finished, with exit status 65" "$(last_run "concat_ws('|', finished_at IS NOT NULL, status)")" "t|65"
 check "a run with rejects" aq-load -t measurement --reject "$TMP/rej" "$TMP/bad"
 check_eq "the run log counts every reject: the database's and the bad line" \
-	"$(last_run "concat_ws('|', rows_read, rejected, exit_status)")" "2|2|0"
+	"$(last_run "concat_ws('|', rows_read, rejected, status)")" "2|2|0"
 
 # ---- --stream: the row is brought up to date at every commit ----
 mkfifo "$TMP/fifo"
@@ -83,13 +83,13 @@ gen_rows 30 5000 1722470400 >&3
 streamed() { [ "$(q "SELECT inserted FROM load_run WHERE label = 'stream'")" = "$1" ]; }
 wait_for 'the first commit in the run log' 60 streamed 30
 check_eq "while it runs: not finished, no status" \
-	"$(q "SELECT concat_ws('|', finished_at IS NULL, exit_status IS NULL) FROM load_run WHERE label = 'stream'")" "t|t"
+	"$(q "SELECT concat_ws('|', finished_at IS NULL, status IS NULL) FROM load_run WHERE label = 'stream'")" "t|t"
 gen_rows 20 6000 1722470400 >&3
 wait_for 'the second commit in the run log' 60 streamed 50
 exec 3>&-
 wait "$pid"
 check_eq "at the end: finished, exit 0, every row" \
-	"$(q "SELECT concat_ws('|', finished_at IS NOT NULL, exit_status, inserted) FROM load_run WHERE label = 'stream'")" "t|0|50"
+	"$(q "SELECT concat_ws('|', finished_at IS NOT NULL, status, inserted) FROM load_run WHERE label = 'stream'")" "t|0|50"
 
 # ---- kill -9: the row keeps what was committed, unfinished ----
 rm -f "$TMP/fifo"; mkfifo "$TMP/fifo"
@@ -102,7 +102,7 @@ wait_for 'the commit of the killed run' 60 killed
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 exec 3>&-
 check_eq "after kill -9: the committed counts, not finished" \
-	"$(q "SELECT concat_ws('|', inserted, finished_at IS NULL, exit_status IS NULL) FROM load_run WHERE label = 'killed'")" "40|t|t"
+	"$(q "SELECT concat_ws('|', inserted, finished_at IS NULL, status IS NULL) FROM load_run WHERE label = 'killed'")" "40|t|t"
 check_eq "and the rows it claims are there" "$(q "SELECT count(*) FROM measurement WHERE sensor_id BETWEEN 7000 AND 7009")" 40
 
 # ---- -d: a database name, a conninfo or a URI ----

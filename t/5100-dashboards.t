@@ -13,7 +13,7 @@ load_start
 e2e_samples
 # runs in the time window the queries are expanded for (aq-load's own
 # rows of load_run are from now)
-q "INSERT INTO load_run (table_name, mode, label, started_at, finished_at, rows_read, inserted, rejected, exit_status)
+q "INSERT INTO load_run (target_table, mode, label, started_at, finished_at, rows_read, inserted, rejected, status)
    VALUES ('measurement', 'upsert', 'nightly', '2026-11-27T01:00:00Z', '2026-11-27T01:02:00Z', 1000, 990, 10, 0),
           ('measurement', 'upsert', 'nightly', '2026-11-28T01:00:00Z', '2026-11-28T01:01:00Z', 500, 0, 0, 75)" >/dev/null
 

@@ -110,9 +110,9 @@ check_eq "from the old value to the new one" \
 check_eq "the table holds the new values" \
 	"$(q "SELECT count(*) FROM measurement m JOIN measurement_revision r USING (sensor_id, period, datetime) WHERE m.value = r.new_value")" "$ncorr"
 check_eq "the run that loaded them logged them as revised, naming itself" \
-	"$(q "SELECT r.revised = (SELECT count(*) FROM measurement_revision WHERE load_run_id = r.id) AND r.revised = $ncorr FROM load_run r WHERE r.table_name = 'measurement' AND r.revised > 0")" t
+	"$(q "SELECT r.revised = (SELECT count(*) FROM measurement_revision WHERE load_run_id = r.id) AND r.revised = $ncorr FROM load_run r WHERE r.target_table = 'measurement' AND r.revised > 0")" t
 check_eq "and every run of the pipeline finished, exit 0" \
-	"$(q "SELECT count(*) FROM load_run WHERE finished_at IS NULL OR exit_status <> 0")" 0
+	"$(q "SELECT count(*) FROM load_run WHERE finished_at IS NULL OR status <> 0")" 0
 
 # a worldwide latest walk (LATEST=parameters): its records name only
 # parametersId and sensorsId; the parameter rows give every one its units

@@ -38,7 +38,7 @@ aq-load -q -t location "$TMP/locations" && aq-load -q -t measurement "$TMP/readi
 states() { q "SELECT string_agg(location_id || ':' || parameter || ':' || state, ' ' ORDER BY location_id, parameter) FROM location_freshness"; }
 # run TABLE STATUS ROWS REJECTED AGE: a finished run AGE ago (a PostgreSQL interval)
 run() {
-	q "INSERT INTO load_run (table_name, mode, label, started_at, finished_at, rows_read, inserted, rejected, exit_status)
+	q "INSERT INTO load_run (target_table, mode, label, started_at, finished_at, rows_read, inserted, rejected, status)
 	   VALUES ('$1', 'upsert', 'test', now() - interval '$5' - interval '1 minute', now() - interval '$5', $3, $3 - $4, $4, $2)" >/dev/null
 }
 first() { head -1 "$TMP/.out"; }
@@ -118,7 +118,7 @@ check_status "-r 4h: a failed run only" 1 aq-check -s 2d -r 4h
 check_status "-r 0: no age limit; the failed run still warns" 1 aq-check -s 2d -r 0
 check_nogrep "and nothing is CRITICAL" '^CRITICAL' "$TMP/.out"
 
-q "INSERT INTO load_run (table_name, mode, started_at) VALUES ('measurement', 'insert', now() - interval '5 hours')" >/dev/null
+q "INSERT INTO load_run (target_table, mode, started_at) VALUES ('measurement', 'insert', now() - interval '5 hours')" >/dev/null
 check_status "an open --stream run that commits counts as loading: exit 0" 0 aq-check -s 2d
 q "ALTER TABLE load_run DISABLE TRIGGER load_run_touch;
    UPDATE load_run SET updated_at = now() - interval '150 minutes' WHERE finished_at IS NULL;
