@@ -146,6 +146,12 @@ stop_retrying(void *arg)
 	return cli_signalled != 0;
 }
 
+/*
+ * A batch is full (or, in stream mode, old enough): in stream mode it is
+ * committed before reading on, so that no row waits longer than the
+ * interval; otherwise it is sent, and committed while the next batch is
+ * read (aq_loader_send()).
+ */
 static int
 flush(void)
 {
@@ -154,7 +160,8 @@ flush(void)
 	if (aq_loader_pending(g.l) == 0)
 		return 0;
 	aq_loader_run_count(g.l, g.read, g.rejects.count);
-	if ((rc = aq_loader_flush(g.l)) != AQ_OK)
+	rc = g.stream ? aq_loader_flush(g.l) : aq_loader_send(g.l);
+	if (rc != AQ_OK)
 		return flush_status(rc);
 	return g.stop;
 }
@@ -193,10 +200,21 @@ static int
 on_idle(void *arg)
 {
 	double left;
-	int st;
+	int st, rc;
 
 	(void)arg;
-	if (!g.stream || aq_loader_pending(g.l) == 0)
+	/* a batch sent is committed while the next is read, unless the
+	 * input stalls: then it waits at most a second */
+	if (!g.stream) {
+		if (cli_loop_wait(1.0) == 1)
+			return 0;
+		if ((rc = aq_loader_finish(g.l)) != AQ_OK) {
+			g.stop = flush_status(rc);
+			return 1;
+		}
+		return 0;
+	}
+	if (aq_loader_pending(g.l) == 0)
 		return 0;
 	left = g.batch_start + g.interval - cli_now();
 	if (left > 0 && cli_loop_wait(left) == 1)
@@ -355,6 +373,10 @@ main(int argc, char **argv)
 	if ((rc = aq_loader_run_begin(g.l, g.label)) != AQ_OK)
 		cli_errx(cli_status(rc), "%s: %s", g.table, g.errbuf);
 
+	/* batches go in key order, each stored while the next is read (in
+	 * stream mode rows go as they come, and each flush commits) */
+	if (!g.stream && aq_loader_send(g.l) != AQ_OK)
+		cli_errx(EX_SOFTWARE, "%s", g.errbuf);
 	t0 = cli_now();
 	memset(&loop, 0, sizeof loop);
 	loop.record = on_record;

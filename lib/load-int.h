@@ -120,6 +120,9 @@ int aqi_copy_text_escape(struct aq_buf *b, const char *s, size_t n);
 /* Does a JSON value hold a NUL character ("\u0000") in any string or key? */
 int aqi_value_has_nul(const struct aq_value *v);
 
+/* Finish the batch aq_loader_send() left in flight, if any (load.c). */
+int aqi_load_finish_flight(struct aq_loader *l);
+
 /* ---- statement text (load-sql.c) ---- */
 
 /* The staging table's name, in pg_temp. */
@@ -178,6 +181,15 @@ struct aqi_load_reject {
 	size_t off;			/* its reason, a string in l->rejreasons */
 };
 
+/* A row's place in key order (load.c, send_batch()). */
+struct aqi_sortent {
+	uint64_t prefix;		/* the key's first 8 bytes, big-endian */
+	size_t keyoff, keylen;		/* the key's bytes, in l->sortbuf */
+	size_t row;
+};
+
+struct aqi_load_batch;
+
 struct aq_loader {
 	struct pg_conn *conn;
 	struct aqi_errbuf err;
@@ -224,20 +236,37 @@ struct aq_loader {
 	char *orphansql;		/* its count query */
 	int can_partition;		/* aq_ensure_partition() exists */
 
-	/* the batch */
+	/* the batch being added to (the fields that struct aqi_load_batch
+	 * swaps with the batch in flight, load.c) */
 	struct aq_buf copy, json, ids;
 	struct aq_buf stage;		/* the rows for staging (load-recover.c);
-					 * copy stays as it was streamed */
-	size_t sent;			/* bytes of copy already sent */
+					 * copy stays as it was added */
 	struct aqi_load_row *rows;
 	size_t nrows, caprows;
 	char **srcs;
 	size_t nsrcs;
-	int in_copy;			/* a COPY is streaming */
-	int broken;			/* the streaming COPY failed: redo at flush */
+	int broken;			/* the direct COPY cannot work: go
+					 * through staging at once */
 	uint64_t *keys;			/* hashes of the batch's keys (0: free) */
 	size_t capkeys, nkeys;
 	int dups;			/* the batch may repeat a key */
+
+	size_t sent;			/* bytes of copy streamed already */
+	/* the connection's COPY: 1 under way, 2 every row and its end
+	 * queued (the results not read yet) */
+	int in_copy;
+	int sending;			/* aq_loader_send() was called: rows go
+					 * at send, in key order, not as added */
+	/* a batch sent by aq_loader_send() and not finished yet: its rows
+	 * went in key order, and its results wait on the connection */
+	struct aqi_load_batch *flight;
+	int flying;
+	int flight_sent;		/* libpq has sent all its bytes */
+	size_t poke_at;			/* copy.len at which to push more of it */
+	const struct aqi_copy_enc *defenc;	/* the defaults' encoding */
+	struct aqi_sortent *sortv;	/* send_batch()'s key order */
+	size_t capsort;
+	struct aq_buf sortbuf;
 	int stats;			/* track_counts is on */
 	int64_t *months;		/* months with a partition (this run) */
 	size_t nmonths, capmonths;

@@ -677,8 +677,9 @@ int aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
  * (kept for the reject callback), source/line where it came from.
  * AQ_EDATA (detail buffer: the reason) when the record cannot be a row
  * (a NUL byte, an unknown key under strict); the batch is unaffected.
- * Rows travel to the server as they are added; nothing is committed before
- * aq_loader_flush().
+ * Rows travel to the server as they are added, or, once aq_loader_send()
+ * was called, when the batch is sent, in the order of their key; nothing
+ * is committed before aq_loader_flush() or aq_loader_send().
  */
 int aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
     size_t len, const char *source, long line);
@@ -697,9 +698,35 @@ size_t aq_loader_pending(const struct aq_loader *l);
  * AQ_EDBCONN).  AQ_EDB if the database refused the batch for any other
  * reason, AQ_ECANCELED if the retry's stop function said stop, AQ_EIO if
  * the before-commit function said the rejects cannot be kept.  On any
- * failure the batch is not committed and every earlier batch is.
+ * failure the batch is not committed and every earlier batch is.  A
+ * batch sent by aq_loader_send() and not finished yet is finished first
+ * (its failure is returned, and the current batch is left pending).
  */
 int aq_loader_flush(struct aq_loader *l);
+/*
+ * Send the batch and return without waiting for the server, so that the
+ * caller reads and adds the next batch while the server stores this one
+ * (one batch at a time is in flight).  The batch sent is finished
+ * (results, rejects, commit, retries, as aq_loader_flush() says) by the
+ * next aq_loader_send(), aq_loader_flush(), aq_loader_run_end() or
+ * aq_loader_open(), which return its failure, if any, before doing
+ * anything else; aq_loader_free() abandons it (rolled back).  A batch
+ * that must go through the staging table (it repeats a key, or the last
+ * batch found its rows stored) is finished before aq_loader_send()
+ * returns.  The counts (aq_loader_count()) are of committed batches.
+ * From the first call on (with no rows pending, it only sets this), rows
+ * are no longer streamed as they are added but sent with their batch, in
+ * the order of their key: the server then stores rows of one key range
+ * one after another, which is cheaper for its index than input order.
+ */
+int aq_loader_send(struct aq_loader *l);
+/*
+ * Finish the batch aq_loader_send() left in flight, if any, as the next
+ * send would (its failure is returned); the current batch stays pending.
+ * A program whose input would block calls it, so that a sent batch does
+ * not wait uncommitted for the next one to fill.
+ */
+int aq_loader_finish(struct aq_loader *l);
 /*
  * How a batch that failed for a passing reason is tried again: at most
  * attempts times in all (1: never again; default 6), waiting between

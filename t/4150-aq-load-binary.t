@@ -96,7 +96,9 @@ check_same "the same rows" "$TMP/f.bin" "$TMP/f.text"
 check_same "the same rejects, reasons and lines" "$TMP/f.rej.bin" "$TMP/f.rej.text"
 check_eq "24:00, which binary leaves to the server, is the next midnight" \
 	"$(q "SELECT ts = '2024-01-02T00:00:00Z' FROM alltypes WHERE id = 104")" t
-check_eq "the last batch went in binary again" "$(copies 'FORMAT binary')" $((n0 + 2))
+# rows go at send (aq_loader_send()), so the first two batches were text
+# before any COPY began: the one binary COPY is the last batch's
+check_eq "the last batch went in binary again" "$(copies 'FORMAT binary')" $((n0 + 1))
 
 # ---- bad rows found by bisection in binary ----
 gen_rows 500 1000 1717200000 >"$TMP/good"
