@@ -122,6 +122,22 @@ int aqi_value_has_nul(const struct aq_value *v);
 
 /* Finish the batch aq_loader_send() left in flight, if any (load.c). */
 int aqi_load_finish_flight(struct aq_loader *l);
+/* Back to blocking mode, what libpq holds sent first (load.c). */
+int aqi_load_settle(struct aq_loader *l);
+
+/* ---- the check against stored rows (load-check.c) ---- */
+
+/* Forget the open table's check state (before it changes). */
+void aqi_check_reset(struct aq_loader *l);
+/* Can the batch be checked (upsert or ignore, binary rows, a key, no
+ * repeated key)? */
+int aqi_check_applies(const struct aq_loader *l);
+/* Send the check's query (nonblock: queued, see aq_loader_send()). */
+int aqi_check_send(struct aq_loader *l, int nonblock);
+/* Read its answer: l->changed[0..*nchanged) are the rows (in l->rows)
+ * that are new or differ from the stored ones.  AQ_EDB when the check
+ * failed (the caller goes the usual way), AQ_EDBCONN. */
+int aqi_check_read(struct aq_loader *l, size_t *nchanged);
 
 /* ---- statement text (load-sql.c) ---- */
 
@@ -152,6 +168,14 @@ int aqi_sql_merge(struct aq_buf *q, const struct aqi_table *t, int mode, size_t 
     int dedup);
 /* Upsert mode: delete from staging the rows equal to stored ones. */
 int aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t);
+/* The check of load-check.c: $1..$npk the key columns as arrays (in
+ * column order), then, when partcol >= 0, $npk+1 and $npk+2 the range of
+ * that column; returns the stored rows of those keys (every column, in
+ * column order), perhaps more.  The key's last column needs min() and
+ * max(). */
+int aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol);
+/* Parameters of the check at most (the key's columns and the range). */
+#define AQI_CHECK_MAXPARAMS 34
 /* Insert mode: delete from staging, returning their aq_ord, the rows whose
  * key is stored already or earlier in staging. */
 int aqi_sql_present(struct aq_buf *q, const struct aqi_table *t);
@@ -267,6 +291,14 @@ struct aq_loader {
 	struct aqi_sortent *sortv;	/* send_batch()'s key order */
 	size_t capsort;
 	struct aq_buf sortbuf;
+
+	/* the check of a batch against the stored rows (load-check.c) */
+	int check_ok;			/* 0 may be tried, 1 prepared, -1 not for
+					 * this table */
+	int checking;			/* its query is sent, the rows not read */
+	unsigned long *arroids;		/* the columns' array types */
+	struct aq_buf *arrays;		/* a binary array per column */
+	size_t *changed, capchanged;	/* rows new or not as stored */
 	int stats;			/* track_counts is on */
 	int64_t *months;		/* months with a partition (this run) */
 	size_t nmonths, capmonths;

@@ -162,6 +162,7 @@ aq_loader_open(struct aq_loader *l, const char *table, int mode, int strict)
 		return aqi_load_fail(l, AQ_EINVAL, "no connection or no table");
 	if ((rc = aqi_load_finish_flight(l)) != AQ_OK)
 		return rc;
+	aqi_check_reset(l);
 	aqi_load_free_target(l);
 	l->mode = mode;
 	l->strict = strict;

@@ -247,6 +247,8 @@ aq_loader_free(struct aq_loader *l)
 		return;
 	if (l->conn != NULL)
 		PQfinish(l->conn);
+	aqi_check_reset(l);
+	free(l->changed);
 	aqi_load_free_target(l);
 	if (l->flight != NULL) {
 		/* a batch in flight is abandoned with the connection */
@@ -452,6 +454,9 @@ reconnect(struct aq_loader *l)
 		return aqi_load_fail(l, AQ_EDBCONN, "cannot connect to the database again: %s",
 		    aqi_load_pqmsg(PQerrorMessage(l->conn)));
 	l->in_copy = 0;
+	l->checking = 0;
+	if (l->check_ok > 0)	/* prepared on the lost session */
+		l->check_ok = 0;
 	if ((rc = session(l)) != AQ_OK)
 		return rc;
 	return l->t.cols != NULL ? aqi_load_stage(l) : AQ_OK;
@@ -544,6 +549,21 @@ wait_writable(struct aq_loader *l)
 	p.revents = 0;
 	if (p.fd >= 0)
 		(void)poll(&p, 1, 1000);
+}
+
+int
+aqi_load_settle(struct aq_loader *l)
+{
+	int f;
+
+	if (!PQisnonblocking(l->conn))
+		return AQ_OK;
+	while ((f = PQflush(l->conn)) == 1)
+		wait_writable(l);
+	if (f != 0 || PQsetnonblocking(l->conn, 0) != 0)
+		return aqi_load_fail(l, AQ_EDBCONN, "the database connection was lost: %s",
+		    aqi_load_pqmsg(PQerrorMessage(l->conn)));
+	return AQ_OK;
 }
 
 /* Queue n bytes of COPY data, waiting for the socket when libpq cannot
@@ -1052,7 +1072,7 @@ static int
 end_copy(struct aq_loader *l, PGresult **res)
 {
 	PGresult *r;
-	int rc = AQ_OK, f;
+	int rc = AQ_OK;
 
 	*res = NULL;
 	/* not sent yet (aq_loader_flush()): send it now, and wait */
@@ -1069,12 +1089,8 @@ end_copy(struct aq_loader *l, PGresult **res)
 	    PQputCopyEnd(l->conn, NULL) != 1))
 		rc = PQstatus(l->conn) == CONNECTION_BAD ? AQ_EDBCONN : AQ_EDATA;
 	/* in flight (aq_loader_send()): what libpq holds yet goes first */
-	if (PQisnonblocking(l->conn)) {
-		while ((f = PQflush(l->conn)) == 1)
-			wait_writable(l);
-		if (f != 0 || PQsetnonblocking(l->conn, 0) != 0)
-			rc = AQ_EDBCONN;
-	}
+	if (aqi_load_settle(l) != AQ_OK)
+		rc = AQ_EDBCONN;
 	if (rc != AQ_OK && rc != AQ_EDBCONN)
 		rc = PQstatus(l->conn) == CONNECTION_BAD ? AQ_EDBCONN : AQ_EDATA;
 	l->in_copy = 0;
@@ -1158,12 +1174,11 @@ rollback(struct aq_loader *l)
 {
 	PGresult *res;
 
-	if (PQisnonblocking(l->conn)) {
-		int f;
-
-		while ((f = PQflush(l->conn)) == 1)
-			wait_writable(l);
-		(void)PQsetnonblocking(l->conn, 0);
+	(void)aqi_load_settle(l);
+	if (l->checking) {	/* a check's answer, unread */
+		while ((res = PQgetResult(l->conn)) != NULL)
+			PQclear(res);
+		l->checking = 0;
 	}
 	if (l->in_copy) {
 		if (l->in_copy == 1)
@@ -1215,6 +1230,44 @@ undo_batch(struct aq_loader *l, uint64_t rejected_before)
  * are still in l->copy and l->json as they were added, so that it can be
  * attempted again.
  */
+/*
+ * A batch checked against the stored rows (load-check.c), nchanged of its
+ * rows (l->changed) new or not as stored: the rest are unchanged, these go
+ * through staging, as the batch alone, their rejects then named by their
+ * place in the whole batch.
+ */
+static int
+load_changed(struct aq_loader *l, struct aqi_load_tally *t, size_t nchanged)
+{
+	struct aqi_load_row *all = l->rows, *sub;
+	size_t n = l->nrows, cap = l->caprows, j;
+	int rc;
+
+	t->ins = t->upd = 0;
+	if (nchanged == 0) {
+		t->uniq = n;
+		return aqi_load_exec(l, "BEGIN");
+	}
+	t->uniq = 0;
+	if (nchanged == n)
+		return aqi_load_recover(l, t);
+	if ((sub = malloc(nchanged * sizeof *sub)) == NULL)
+		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	for (j = 0; j < nchanged; j++)
+		sub[j] = all[l->changed[j]];
+	l->rows = sub;
+	l->nrows = l->caprows = nchanged;
+	rc = aqi_load_recover(l, t);
+	for (j = 0; j < l->nrejs; j++)
+		l->rejs[j].row = l->changed[l->rejs[j].row];
+	l->rows = all;
+	l->nrows = n;
+	l->caprows = cap;
+	free(sub);
+	t->uniq += n - nchanged;
+	return rc;
+}
+
 static int
 load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
     uint64_t rejected_before, char *xid, size_t xidsize)
@@ -1222,6 +1275,24 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 	PGresult *res = NULL;
 	int rc;
 
+	/* after a batch that found its rows stored: which rows of this one
+	 * are not stored as they are, in one query */
+	if (l->broken && (l->checking || aqi_check_applies(l))) {
+		size_t nch = 0;
+
+		rc = l->checking ? AQ_OK : aqi_check_send(l, 0);
+		if (rc == AQ_OK)
+			rc = aqi_check_read(l, &nch);
+		if (rc == AQ_OK) {
+			if ((rc = load_changed(l, t, nch)) == AQ_OK)
+				l->careful = t->ins < t->uniq;
+			goto tail;
+		}
+		if (rc == AQ_EDBCONN)
+			return rc;
+		/* the check does not work here: the usual way from now on */
+		l->check_ok = -1;
+	}
 	/* every mode first COPYs straight into the table: when that goes
 	 * through, every row was new (a first load, a new period) */
 	rc = l->broken ? AQ_EDATA : end_copy(l, &res);
@@ -1250,6 +1321,7 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 		if (rc == AQ_OK)
 			l->careful = t->ins < t->uniq;
 	}
+tail:
 	if (rc == AQ_OK)
 		rc = count_orphans(l, orphans);
 	if (rc == AQ_OK)
@@ -1596,14 +1668,17 @@ aq_loader_send(struct aq_loader *l)
 	 * at once (commit_batch() then does everything before returning) */
 	if (l->careful)
 		l->broken = 1;
-	/* rows streamed already (added before the first send): finished now */
-	if (!l->broken && !l->in_copy) {
+	/* in flight: the COPY straight into the table, or, after a batch
+	 * that found its rows stored, the check of which rows are not
+	 * (rows streamed already, added before the first send, are
+	 * finished now) */
+	if (!l->in_copy && (!l->broken || aqi_check_applies(l))) {
 		if (l->flight == NULL) {
 			if ((l->flight = calloc(1, sizeof *l->flight)) == NULL)
 				return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 			l->flight->enc = l->enc;
 		}
-		if (send_batch(l, 1) == AQ_OK) {
+		if ((l->broken ? aqi_check_send(l, 1) : send_batch(l, 1)) == AQ_OK) {
 			/* set it aside; the next batch starts empty */
 			swap_batch(l, l->flight);
 			clear_batch(l);

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Batches after one that found its rows stored are checked against the
+# stored rows in one query (lib/load-check.c), not staged: a rerun of
+# unchanged rows touches nothing, a corrected row among them is updated and
+# kept as a revision, a new row is inserted, ignore mode keeps what is
+# stored, and a table the check cannot serve (text COPY) gives the same
+# counts the slower way.  Batches cross a month, so the check's partition
+# range spans two partitions.
+. "$AQ_SRCDIR/t/lib.sh"
+. "$AQ_SRCDIR/t/lib-pg.sh"
+. "$AQ_SRCDIR/t/lib-load.sh"
+load_start
+plan 16
+
+log=$PGDIR/data/server.log
+# statements of the server's log since mark, matching a pattern
+mark() { wc -l <"$log" >"$TMP/mark"; }
+since() { tail -n +"$(($(cat "$TMP/mark") + 1))" "$log" | grep -c "$1" || true; }
+aql() { PGOPTIONS='-c log_statement=all' aq-load "$@"; }
+last_run() { q "SELECT $1 FROM load_run ORDER BY id DESC LIMIT 1"; }
+xs() { q "SELECT string_agg(xmin::text || ':' || xmax::text, ',' ORDER BY sensor_id, datetime) FROM measurement"; }
+
+# 100 rows, 10 sensors, hourly from 2024-01-31T15:00Z: batches of 10 cross
+# into February
+gen_rows 100 1000 1706713200 >"$TMP/rows"
+check "a first load in batches of 10" aq-load -q -t measurement --batch 10 "$TMP/rows"
+before=$(xs)
+mark
+check "a rerun" aql -t measurement --batch 10 "$TMP/rows"
+check_eq "touches no row (xmin and xmax as they were)" "$(xs)" "$before"
+check_eq "and counts every row unchanged" "$(last_run "concat_ws('|', inserted, updated, unchanged, revised, batches)")" "0|0|100|0|10"
+check_eq "only the first batch went through staging" "$(since 'COPY pg_temp.aq_stage')" 1
+check_eq "the nine others were checked, one query each" "$(since 'execute aq_check')" 9
+
+# corrections in later batches: a value, a unit, a value to null, a flag
+awk 'NR == 15 { sub(/"value":[-0-9.]+/, "\"value\":999.5") }
+     NR == 33 { sub(/"units":"[^"]*"/, "\"units\":\"ppb\"") }
+     NR == 57 { sub(/"value":[-0-9.]+/, "\"value\":null") }
+     NR == 99 { sub(/"flagged":false/, "\"flagged\":true") }
+     { print }' "$TMP/rows" >"$TMP/fixed"
+check "a load of four corrected rows" aq-load -t measurement --batch 10 --label fix "$TMP/fixed"
+check_eq "updates exactly them, the rest unchanged" "$(last_run "concat_ws('|', inserted, updated, unchanged, revised)")" "0|4|96|3"
+check_eq "the table holds the corrections" \
+	"$(q "SELECT count(*) FROM measurement WHERE value = 999.5 OR units = 'ppb' OR value IS NULL OR flagged")" 4
+check_eq "the value and unit revisions are kept" "$(q 'SELECT count(*) FROM measurement_revision')" 3
+
+# new rows among stored ones: ten more sensors at the first hour, in the
+# middle of the file
+{ head -n 50 "$TMP/fixed"; gen_rows 10 2000 1706713200; tail -n +51 "$TMP/fixed"; } >"$TMP/more"
+check "stored rows with ten new ones" aq-load -t measurement --batch 10 "$TMP/more"
+check_eq "inserts the ten" "$(last_run "concat_ws('|', inserted, updated, unchanged)")" "10|0|100"
+
+# ignore mode keeps the stored rows, whatever their values
+check "ignore mode over the original rows" aq-load -t measurement --batch 10 --mode ignore "$TMP/rows"
+check_eq "keeps every stored row" "$(last_run "concat_ws('|', inserted, updated, unchanged)")" "0|0|100"
+
+# text COPY: the check needs binary rows; staging gives the same counts
+check "text COPY, the original rows" aq-load -t measurement --batch 10 --copy-format text "$TMP/rows"
+check_eq "reverts the four corrections the slower way" \
+	"$(last_run "concat_ws('|', inserted, updated, unchanged, revised)")" "0|4|96|3"
