@@ -291,14 +291,15 @@ get_num(const struct aq_value *v, const char *name, const char **text, size_t *l
 {
 	const char *s;
 	size_t n;
+	int type = aq_value_type(v);
 
-	switch (aq_value_type(v)) {
+	switch (type) {
 	case AQ_NULL:
 		return FIELD_NULL;
 	case AQ_NUMBER:
 	case AQ_STRING:
 		s = aq_value_string(v, &n);
-		if (aq_value_type(v) == AQ_STRING && n == 0)
+		if (type == AQ_STRING && n == 0)
 			return FIELD_NULL;	/* an empty CSV field */
 		return text_num(s, n, name, text, len, d, tmp);
 	default:
@@ -366,7 +367,7 @@ int
 get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
     int64_t *usec)
 {
-	const struct aq_value *u;
+	const struct aq_value *u, *loc, *m;
 	const char *s;
 	size_t len;
 
@@ -377,7 +378,17 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		s = aq_value_string(v, &len);
 		return conv_time(s, len, name, 0, out, outlen, usec);
 	case AQ_OBJECT:
-		u = aq_value_get(v, "utc");
+		/* both members in one walk (the last of duplicates wins, as
+		 * with aq_value_get) */
+		u = loc = NULL;
+		for (m = aq_value_first(v); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (len == 3 && memcmp(k, "utc", 3) == 0)
+				u = m;
+			else if (len == 5 && memcmp(k, "local", 5) == 0)
+				loc = m;
+		}
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
 			return conv_time2(s, len, name, ".utc", 1, out, outlen, usec);
@@ -386,7 +397,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 			why("%s.utc is not a string", name);
 			return FIELD_BAD;
 		}
-		u = aq_value_get(v, "local");
+		u = loc;
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
 			return conv_time2(s, len, name, ".local", 0, out, outlen, usec);
