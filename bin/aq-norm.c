@@ -75,6 +75,16 @@ usage(int status)
 
 /* ---- one reading: validate, fill, convert, write ---- */
 
+/* val_num(), inline: a row has seven numbers */
+static inline void
+put_num(struct aq_buf *b, const char *text, size_t len)
+{
+	if (text == NULL)
+		ROW_LIT(b, "null");
+	else
+		row_raw(b, text, len);
+}
+
 static const char *
 finish(struct reading *r)
 {
@@ -190,24 +200,33 @@ finish(struct reading *r)
 	val_str(b, r->parameter, r->parameter_len);
 	ROW_LIT(b, ",\"units\":");
 	val_str(b, r->units, r->units_len);
-	ROW_LIT(b, ",\"period\":\"");
-	row_raw(b, period_name(r->period), strlen(period_name(r->period)));
-	ROW_LIT(b, "\",\"datetime\":\"");
+	switch (r->period) {
+	case P_RAW:
+		ROW_LIT(b, ",\"period\":\"raw\",\"datetime\":\"");
+		break;
+	case P_HOUR:
+		ROW_LIT(b, ",\"period\":\"hour\",\"datetime\":\"");
+		break;
+	default:
+		ROW_LIT(b, ",\"period\":\"");
+		row_raw(b, period_name(r->period), strlen(period_name(r->period)));
+		ROW_LIT(b, "\",\"datetime\":\"");
+	}
 	row_raw(b, r->datetime, r->datetime_len);
 	ROW_LIT(b, "\",\"value\":");
-	val_num(b, r->value, r->value_len);
+	put_num(b, r->value, r->value_len);
 	ROW_LIT(b, ",\"latitude\":");
-	val_num(b, r->lat, r->lat_len);
+	put_num(b, r->lat, r->lat_len);
 	ROW_LIT(b, ",\"longitude\":");
-	val_num(b, r->lon, r->lon_len);
+	put_num(b, r->lon, r->lon_len);
 	ROW_LIT(b, ",\"source_units\":");
 	val_str(b, src_units, src_units_len);
 	ROW_LIT(b, ",\"source_value\":");
-	val_num(b, src_value, src_value_len);
+	put_num(b, src_value, src_value_len);
 	ROW_LIT(b, ",\"observed_count\":");
-	val_num(b, r->observed, r->observed_len);
+	put_num(b, r->observed, r->observed_len);
 	ROW_LIT(b, ",\"expected_count\":");
-	val_num(b, r->expected, r->expected_len);
+	put_num(b, r->expected, r->expected_len);
 	ROW_LIT(b, ",\"flagged\":");
 	val_bool(b, r->flagged);
 	ROW_LIT(b, "}\n");
