@@ -75,6 +75,16 @@ usage(int status)
 
 /* ---- one reading: validate, fill, convert, write ---- */
 
+/* val_num(), inline: a row has seven numbers */
+static inline void
+put_num(struct aq_buf *b, const char *text, size_t len)
+{
+	if (text == NULL)
+		ROW_LIT(b, "null");
+	else
+		row_raw(b, text, len);
+}
+
 static const char *
 finish(struct reading *r)
 {
@@ -190,24 +200,33 @@ finish(struct reading *r)
 	val_str(b, r->parameter, r->parameter_len);
 	ROW_LIT(b, ",\"units\":");
 	val_str(b, r->units, r->units_len);
-	ROW_LIT(b, ",\"period\":\"");
-	row_raw(b, period_name(r->period), strlen(period_name(r->period)));
-	ROW_LIT(b, "\",\"datetime\":\"");
+	switch (r->period) {
+	case P_RAW:
+		ROW_LIT(b, ",\"period\":\"raw\",\"datetime\":\"");
+		break;
+	case P_HOUR:
+		ROW_LIT(b, ",\"period\":\"hour\",\"datetime\":\"");
+		break;
+	default:
+		ROW_LIT(b, ",\"period\":\"");
+		row_raw(b, period_name(r->period), strlen(period_name(r->period)));
+		ROW_LIT(b, "\",\"datetime\":\"");
+	}
 	row_raw(b, r->datetime, r->datetime_len);
 	ROW_LIT(b, "\",\"value\":");
-	val_num(b, r->value, r->value_len);
+	put_num(b, r->value, r->value_len);
 	ROW_LIT(b, ",\"latitude\":");
-	val_num(b, r->lat, r->lat_len);
+	put_num(b, r->lat, r->lat_len);
 	ROW_LIT(b, ",\"longitude\":");
-	val_num(b, r->lon, r->lon_len);
+	put_num(b, r->lon, r->lon_len);
 	ROW_LIT(b, ",\"source_units\":");
 	val_str(b, src_units, src_units_len);
 	ROW_LIT(b, ",\"source_value\":");
-	val_num(b, src_value, src_value_len);
+	put_num(b, src_value, src_value_len);
 	ROW_LIT(b, ",\"observed_count\":");
-	val_num(b, r->observed, r->observed_len);
+	put_num(b, r->observed, r->observed_len);
 	ROW_LIT(b, ",\"expected_count\":");
-	val_num(b, r->expected, r->expected_len);
+	put_num(b, r->expected, r->expected_len);
 	ROW_LIT(b, ",\"flagged\":");
 	val_bool(b, r->flagged);
 	ROW_LIT(b, "}\n");
@@ -218,20 +237,37 @@ finish(struct reading *r)
 
 /* ---- record shapes ---- */
 
+/*
+ * Members are found by walking an object once and naming each member
+ * (the last of duplicates wins, as with aq_value_get): a lookup per
+ * field would walk it again and again.
+ */
+#define IS(name) (len == sizeof(name) - 1 && memcmp(k, name, len) == 0)
+
 static const char *
 coords(struct reading *r, const struct aq_value *c)
 {
+	const struct aq_value *m, *lat = NULL, *lon = NULL;
 	const char *reason;
+	size_t len;
 
 	if (aq_value_is_null(c))
 		return NULL;
 	if (aq_value_type(c) != AQ_OBJECT)
 		return "coordinates is not an object";
-	if ((reason = field_num(aq_value_get(c, "latitude"), "coordinates.latitude", &r->lat,
-	    &r->lat_len, &r->lat_d, r->lattmp)) != NULL)
+	for (m = aq_value_first(c); m != NULL; m = aq_value_next(m)) {
+		const char *k = aq_value_key(m, &len);
+
+		if (IS("latitude"))
+			lat = m;
+		else if (IS("longitude"))
+			lon = m;
+	}
+	if ((reason = field_num(lat, "coordinates.latitude", &r->lat, &r->lat_len, &r->lat_d,
+	    r->lattmp)) != NULL)
 		return reason;
-	return field_num(aq_value_get(c, "longitude"), "coordinates.longitude", &r->lon,
-	    &r->lon_len, &r->lon_d, r->lontmp);
+	return field_num(lon, "coordinates.longitude", &r->lon, &r->lon_len, &r->lon_d,
+	    r->lontmp);
 }
 
 /* A count: an integer >= 0, kept as its text (digits only, the usual
@@ -265,41 +301,27 @@ static const char *const skip[] = {
 	"coverage.datetimeTo", NULL
 };
 
+/* The members of a record that tell its shape or that series records
+ * use, found in one pass (on_record); named as the keys are. */
+struct members {
+	const struct aq_value *value, *period, *parameter, *coverage, *coordinates;
+	const struct aq_value *flag_info, *sensorsId, *locationsId;
+	const struct aq_value *sensors_id, *location_id, *datetime;
+};
+
 /* measurements, hours, days, years: value, parameter, period, coverage... */
 static const char *
-series(struct reading *r, const struct aq_value *rec)
+series(struct reading *r, const struct members *mb)
 {
-	const struct aq_value *m, *p = NULL, *period = NULL, *cov = NULL, *flag = NULL;
-	const struct aq_value *val = NULL, *coord = NULL, *sid = NULL, *lid = NULL;
+	const struct aq_value *m, *p = mb->parameter, *period = mb->period;
+	const struct aq_value *cov = mb->coverage, *flag = mb->flag_info, *val = mb->value;
 	const struct aq_value *label, *to;
 	const char *reason, *s;
 	size_t len;
 	int rc;
 
-	/* one pass over the members instead of a lookup per field */
-	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
-		const char *k = aq_value_key(m, &len);
-
-#define IS(name) (len == sizeof(name) - 1 && memcmp(k, name, len) == 0)
-		if (IS("value"))
-			val = m;
-		else if (IS("period"))
-			period = m;
-		else if (IS("parameter"))
-			p = m;
-		else if (IS("coverage"))
-			cov = m;
-		else if (IS("coordinates"))
-			coord = m;
-		else if (IS("flagInfo"))
-			flag = m;
-		else if (IS("sensorsId"))
-			sid = m;
-		else if (IS("locationsId"))
-			lid = m;
-	}
-	if ((reason = field_id(sid, "sensorsId", &r->sensor_id, 0)) != NULL ||
-	    (reason = field_id(lid, "locationsId", &r->location_id, 0)) != NULL)
+	if ((reason = field_id(mb->sensorsId, "sensorsId", &r->sensor_id, 0)) != NULL ||
+	    (reason = field_id(mb->locationsId, "locationsId", &r->location_id, 0)) != NULL)
 		return reason;
 	if (r->sensor_id == 0)
 		return "no sensor id: series records need the sensorsId that aq-fetch adds";
@@ -324,17 +346,27 @@ series(struct reading *r, const struct aq_value *rec)
 	if (rc == FIELD_NULL)
 		return "no time: period.datetimeTo is missing";
 	if (!aq_value_is_null(p)) {
+		const struct aq_value *id = NULL, *name = NULL, *units = NULL;
+
 		if (aq_value_type(p) != AQ_OBJECT)
 			return "parameter is not an object";
-		if ((reason = field_id(aq_value_get(p, "id"), "parameter.id", &r->parameter_id,
-		    0)) ||
-		    (reason = field_str(aq_value_get(p, "name"), "parameter.name", &r->parameter,
+		for (m = aq_value_first(p); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (IS("id"))
+				id = m;
+			else if (IS("name"))
+				name = m;
+			else if (IS("units"))
+				units = m;
+		}
+		if ((reason = field_id(id, "parameter.id", &r->parameter_id, 0)) ||
+		    (reason = field_str(name, "parameter.name", &r->parameter,
 		    &r->parameter_len)) ||
-		    (reason = field_str(aq_value_get(p, "units"), "parameter.units", &r->units,
-		    &r->units_len)))
+		    (reason = field_str(units, "parameter.units", &r->units, &r->units_len)))
 			return reason;
 	}
-	if ((reason = coords(r, coord)) != NULL)
+	if ((reason = coords(r, mb->coordinates)) != NULL)
 		return reason;
 	if (aq_value_type(cov) == AQ_OBJECT) {
 		const struct aq_value *o = NULL, *e = NULL;
@@ -347,7 +379,6 @@ series(struct reading *r, const struct aq_value *rec)
 			else if (IS("expectedCount"))
 				e = m;
 		}
-#undef IS
 
 		if (!aq_value_is_null(o)) {
 			if (!count(o, &r->observed, &r->observed_len, r->obstmp))
@@ -358,9 +389,18 @@ series(struct reading *r, const struct aq_value *rec)
 				return "coverage.expectedCount is not a count";
 		}
 	}
-	if (flag != NULL && get_bool(aq_value_get(flag, "hasFlags"), "flagInfo.hasFlags",
-	    &r->flagged) == FIELD_BAD)
-		return why_last();
+	if (flag != NULL) {
+		const struct aq_value *has = NULL;
+
+		for (m = aq_value_first(flag); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (IS("hasFlags"))
+				has = m;
+		}
+		if (get_bool(has, "flagInfo.hasFlags", &r->flagged) == FIELD_BAD)
+			return why_last();
+	}
 	if (val == NULL)
 		return "no value member";
 	return field_num(val, "value", &r->value, &r->value_len, &r->v, r->vtmp);
@@ -441,34 +481,63 @@ on_record(void *arg, struct aq_reader *rd, const struct aq_value *rec)
 	struct reading r;
 	const char *reason;
 
+	struct members mb;
 	const struct aq_value *m;
-	int has = 0;
 
 	memset(&r, 0, sizeof r);
+	memset(&mb, 0, sizeof mb);
 	r.flagged = -1;
 	g.records++;
-	/* the shape, from the member names, in one pass */
+	/* the shape, from the member names, and what series() reads, in
+	 * one pass; a switch on the length leaves a comparison or two */
 	for (m = aq_value_first(rec); m != NULL; m = aq_value_next(m)) {
-		size_t n;
-		const char *k = aq_value_key(m, &n);
+		size_t len;
+		const char *k = aq_value_key(m, &len);
 
-		if (n == 6 && memcmp(k, "period", 6) == 0)
-			has |= 1;
-		else if (n == 10 && memcmp(k, "sensors_id", 10) == 0)
-			has |= 2;
-		else if (n == 11 && memcmp(k, "location_id", 11) == 0)
-			has |= 4;
-		else if (n == 8 && memcmp(k, "datetime", 8) == 0)
-			has |= 8;
-		else if (n == 5 && memcmp(k, "value", 5) == 0)
-			has |= 16;
+		switch (len) {
+		case 5:
+			if (IS("value"))
+				mb.value = m;
+			break;
+		case 6:
+			if (IS("period"))
+				mb.period = m;
+			break;
+		case 8:
+			if (IS("coverage"))
+				mb.coverage = m;
+			else if (IS("flagInfo"))
+				mb.flag_info = m;
+			else if (IS("datetime"))
+				mb.datetime = m;
+			break;
+		case 9:
+			if (IS("parameter"))
+				mb.parameter = m;
+			else if (IS("sensorsId"))
+				mb.sensorsId = m;
+			break;
+		case 10:
+			if (IS("sensors_id"))
+				mb.sensors_id = m;
+			break;
+		case 11:
+			if (IS("coordinates"))
+				mb.coordinates = m;
+			else if (IS("locationsId"))
+				mb.locationsId = m;
+			else if (IS("location_id"))
+				mb.location_id = m;
+			break;
+		}
 	}
-	if ((has & 6) == 6)
+	if (mb.sensors_id != NULL && mb.location_id != NULL)
 		reason = archive(&r, rec);
-	else if (has & 1)
-		reason = series(&r, rec);
-	else if ((has & 24) == 24)
+	else if (mb.period != NULL)
+		reason = series(&r, &mb);
+	else if (mb.datetime != NULL && mb.value != NULL)
 		reason = latest(&r, rec);
+#undef IS
 	else
 		reason = "not a reading record (no period, datetime or sensors_id)";
 	if (reason == NULL)

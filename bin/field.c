@@ -206,49 +206,45 @@ fast_decimal(const char *s, size_t len, double *out)
 {
 	static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
 	    1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-	const char *p = s, *end = s + len;
-	uint64_t m = 0;
-	int digits = 0, frac = -1, neg = 0;
+	const char *p = s, *end = s + len, *q;
+	uint64_t m = 0;	/* wraps past 19 digits, and is then not used */
+	size_t ndigits, nfrac = 0;
+	int neg = 0;
 
 	if (p < end && *p == '-') {
 		neg = 1;
 		p++;
 	}
-	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end && p[1] != '.'))
+	for (q = p; p < end && (unsigned)(*p - '0') <= 9; p++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	/* a digit first; no leading zero but "0" itself */
+	if ((ndigits = (size_t)(p - q)) == 0 || (*q == '0' && ndigits > 1))
 		return 0;
-	for (; p < end; p++) {
-		if (*p >= '0' && *p <= '9') {
-			if (++digits > 15)
-				return 0;
+	if (p < end) {
+		/* a point and at least one digit, and nothing after them */
+		if (*p++ != '.')
+			return 0;
+		for (q = p; p < end && (unsigned)(*p - '0') <= 9; p++)
 			m = m * 10 + (uint64_t)(*p - '0');
-			if (frac >= 0)
-				frac++;
-		} else if (*p == '.' && frac < 0 && p + 1 < end)
-			frac = 0;
-		else
+		if ((nfrac = (size_t)(p - q)) == 0 || p != end)
 			return 0;
 	}
-	*out = (double)m / pow10[frac > 0 ? frac : 0];
+	if (ndigits + nfrac > 15)
+		return 0;
+	*out = (double)m / pow10[nfrac];
 	if (neg)
 		*out = -*out;
 	return 1;
 }
 
-int
-text_num(const char *s, size_t len, const char *name, const char **text, size_t *tlen,
-    double *d, char *tmp)
+/* text_num past its fast path: kept out of line, with its buffer */
+static int
+text_num_slow(const char *s, size_t len, const char *name, const char **text,
+    size_t *tlen, double *d, char *tmp)
 {
 	char buf[64], *end;
 	double x;
 
-	if (len == 0)
-		return FIELD_NULL;
-	if (fast_decimal(s, len, &x)) {
-		*text = s;
-		*tlen = len;
-		*d = x;
-		return FIELD_OK;
-	}
 	if (is_json_number(s, len)) {
 		/* every caller's text ends in a NUL (aq_value_string, CSV
 		 * fields), and strtod stops at the end of the number */
@@ -286,19 +282,37 @@ text_num(const char *s, size_t len, const char *name, const char **text, size_t 
 }
 
 int
+text_num(const char *s, size_t len, const char *name, const char **text, size_t *tlen,
+    double *d, char *tmp)
+{
+	double x;
+
+	if (len == 0)
+		return FIELD_NULL;
+	if (fast_decimal(s, len, &x)) {
+		*text = s;
+		*tlen = len;
+		*d = x;
+		return FIELD_OK;
+	}
+	return text_num_slow(s, len, name, text, tlen, d, tmp);
+}
+
+int
 get_num(const struct aq_value *v, const char *name, const char **text, size_t *len,
     double *d, char *tmp)
 {
 	const char *s;
 	size_t n;
+	int type = aq_value_type(v);
 
-	switch (aq_value_type(v)) {
+	switch (type) {
 	case AQ_NULL:
 		return FIELD_NULL;
 	case AQ_NUMBER:
 	case AQ_STRING:
 		s = aq_value_string(v, &n);
-		if (aq_value_type(v) == AQ_STRING && n == 0)
+		if (type == AQ_STRING && n == 0)
 			return FIELD_NULL;	/* an empty CSV field */
 		return text_num(s, n, name, text, len, d, tmp);
 	default:
@@ -366,7 +380,7 @@ int
 get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
     int64_t *usec)
 {
-	const struct aq_value *u;
+	const struct aq_value *u, *loc, *m;
 	const char *s;
 	size_t len;
 
@@ -377,7 +391,17 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 		s = aq_value_string(v, &len);
 		return conv_time(s, len, name, 0, out, outlen, usec);
 	case AQ_OBJECT:
-		u = aq_value_get(v, "utc");
+		/* both members in one walk (the last of duplicates wins, as
+		 * with aq_value_get) */
+		u = loc = NULL;
+		for (m = aq_value_first(v); m != NULL; m = aq_value_next(m)) {
+			const char *k = aq_value_key(m, &len);
+
+			if (len == 3 && memcmp(k, "utc", 3) == 0)
+				u = m;
+			else if (len == 5 && memcmp(k, "local", 5) == 0)
+				loc = m;
+		}
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
 			return conv_time2(s, len, name, ".utc", 1, out, outlen, usec);
@@ -386,7 +410,7 @@ get_time(const struct aq_value *v, const char *name, char *out, size_t *outlen,
 			why("%s.utc is not a string", name);
 			return FIELD_BAD;
 		}
-		u = aq_value_get(v, "local");
+		u = loc;
 		if (aq_value_type(u) == AQ_STRING) {
 			s = aq_value_string(u, &len);
 			return conv_time2(s, len, name, ".local", 0, out, outlen, usec);

@@ -255,6 +255,9 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 			return aqi_fail(&r->err, AQ_ENOMEM, "%s:%ld: out of memory",
 			    r->name, r->line);
 		yajl_config(r->yajl, yajl_allow_multiple_values, 1);
+		/* check_utf8() has passed the line, with a stricter check
+		 * than yajl's: its lexer need not look again */
+		yajl_config(r->yajl, yajl_dont_validate_strings, 1);
 	}
 	st = yajl_parse(r->yajl, (const unsigned char *)text, r->rawlen);
 	/* a space ends a trailing number, as a newline would; a line whose

@@ -23,9 +23,18 @@ aq_utf8_valid(const char *s, size_t len)
 		size_t n, k;
 
 		if (c < 0x80) {
-			/* ASCII, the usual case: eight bytes a step */
-			uint64_t w;
+			/* ASCII, the usual case: 32 bytes a step, then eight */
+			uint64_t w, w1, w2, w3;
 
+			while (end - p >= 32) {
+				memcpy(&w, p, 8);
+				memcpy(&w1, p + 8, 8);
+				memcpy(&w2, p + 16, 8);
+				memcpy(&w3, p + 24, 8);
+				if ((w | w1 | w2 | w3) & UINT64_C(0x8080808080808080))
+					break;
+				p += 32;
+			}
 			while (end - p >= 8) {
 				memcpy(&w, p, 8);
 				if (w & UINT64_C(0x8080808080808080))
