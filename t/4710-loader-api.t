@@ -5,7 +5,7 @@
 . "$AQ_SRCDIR/t/lib-pg.sh"
 . "$AQ_SRCDIR/t/lib-load.sh"
 load_start
-plan 14
+plan 20
 probe() { "$AQ_BUILDDIR/t/loader-probe" "$@" <"$TMP/in" >"$TMP/out" 2>"$TMP/err"; }
 line() { grep "^$1 " "$TMP/out" | head -1 | cut -d' ' -f2-; }
 
@@ -58,3 +58,17 @@ q 'TRUNCATE "s ch"."a""b"' >/dev/null
 probe 's ch.a"b'
 check_grep "a server notice is of kind AQ_LOADER_NOTICE_SERVER (0)" "^notice 0 row 5$" "$TMP/out"
 check_eq "said once per row" "$(grep -c '^notice 0 row' "$TMP/out")" 5
+
+# aq_loader_send(): a batch sent is committed by the next call, not before;
+# aq_loader_finish() commits it and leaves the current batch pending
+q 'TRUNCATE "s ch"."a""b"' >/dev/null
+awk 'BEGIN { for (i = 1; i <= 7; i++) printf "{\"select\":%d,\"t x\":\"%d\"}\n", i, i }' >"$TMP/in"
+probe -s 3 's ch.a"b'
+check_eq "the first send: nothing committed yet, nothing pending" "$(grep '^sent' "$TMP/out" | sed -n 1p)" "sent 0 0 0"
+check_eq "the second: the first batch committed" "$(grep '^sent' "$TMP/out" | sed -n 2p)" "sent 0 3 0"
+check_eq "finish: the second committed, the seventh row still pending" "$(line finished)" "0 6 1"
+check_eq "the flush commits it" "$(line rows)" 7
+check_eq "every row stored" "$(q 'SELECT count(*) FROM "s ch"."a""b"')" 7
+# a rerun the same way: the sent batches are checked, not staged
+probe -s 3 's ch.a"b'
+check_eq "a rerun: every row read, none inserted" "$(line rows)|$(line inserted)" "7|0"

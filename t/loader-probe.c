@@ -1,13 +1,17 @@
 /*
  * loader-probe: loads NDJSON from stdin into a table through the public
  * loader API, for t/4710-loader-api.t, and says what happened:
- *   loader-probe [-o] [-r column reftable refcolumn] table
+ *   loader-probe [-o] [-s N] [-r column reftable refcolumn] table
  * prints "set_orphans RC", then one "notice KIND MESSAGE" line per notice
  * (KIND "-" with -o, which uses the old aq_loader_set_notice), then
- * "rows N", "inserted N", "orphans N".
+ * "rows N", "inserted N", "orphans N".  With -s N it calls aq_loader_send()
+ * once before the first row and every N rows, printing "sent RC committed pending" after each, then at the
+ * end aq_loader_finish() ("finished RC committed pending") before the
+ * flush.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "openaq.h"
@@ -36,10 +40,15 @@ main(int argc, char **argv)
 	size_t len;
 	char err[1024] = "";
 	int old = 0, rc;
+	unsigned long every = 0;
 
 	argv++, argc--;
 	if (argc > 0 && strcmp(argv[0], "-o") == 0)
 		old = 1, argv++, argc--;
+	if (argc > 1 && strcmp(argv[0], "-s") == 0) {
+		every = strtoul(argv[1], NULL, 10);
+		argv += 2, argc -= 2;
+	}
 	if ((l = aq_loader_new()) == NULL || (r = aq_reader_new()) == NULL)
 		return 70;
 	aq_loader_set_errbuf(l, err, sizeof err);
@@ -61,10 +70,27 @@ main(int argc, char **argv)
 		return 69;
 	}
 	aq_reader_open(r, 0, NULL);
+	/* rows wait for their batch from here on */
+	if (every > 0 && (rc = aq_loader_send(l)) != AQ_OK)
+		fprintf(stderr, "loader-probe: send: %d: %s\n", rc, err);
 	while ((rc = aq_reader_next(r, &rec)) == AQ_OK) {
 		raw = aq_reader_raw(r, &len);
 		if ((rc = aq_loader_add(l, rec, raw, len, aq_reader_name(r), aq_reader_line(r))) != AQ_OK)
 			break;
+		if (every > 0 && aq_loader_pending(l) >= every) {
+			rc = aq_loader_send(l);
+			printf("sent %d %" PRIu64 " %zu\n", rc, aq_loader_count(l, AQ_LOAD_ROWS),
+			    aq_loader_pending(l));
+			if (rc != AQ_OK)
+				break;
+		}
+	}
+	if (rc == AQ_EOF && every > 0) {
+		rc = aq_loader_finish(l);
+		printf("finished %d %" PRIu64 " %zu\n", rc, aq_loader_count(l, AQ_LOAD_ROWS),
+		    aq_loader_pending(l));
+		if (rc == AQ_OK)
+			rc = AQ_EOF;
 	}
 	if (rc == AQ_EOF)
 		rc = aq_loader_flush(l);
