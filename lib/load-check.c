@@ -134,9 +134,8 @@ build_arrays(struct aq_loader *l)
 		const unsigned char *p = (const unsigned char *)l->copy.data + l->rows[k].copy_off + 2;
 
 		for (i = 0; i < l->t.ncols; i++) {
-			int32_t n = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			    (uint32_t)p[2] << 8 | p[3]);
-			size_t len = 4 + (n > 0 ? (size_t)n : 0);
+			int32_t n = aqi_field_len(p);
+			size_t len = aqi_field_size(p);
 
 			if (l->t.cols[i].pk) {
 				/* a null key cannot be stored: that row is new,
@@ -264,9 +263,7 @@ key_hash(const struct aq_loader *l, const unsigned char *p)
 
 	p += 2;
 	for (i = 0; i < l->t.ncols; i++) {
-		int32_t n = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3]);
-		size_t len = 4 + (n > 0 ? (size_t)n : 0);
+		size_t len = aqi_field_size(p);
 
 		if (l->t.cols[i].pk)
 			for (j = 0; j < len; j++)
@@ -309,8 +306,7 @@ same_row(const struct aq_loader *l, const PGresult *res, int r, const unsigned c
 
 	p += 2;
 	for (i = 0; i < l->t.ncols; i++) {
-		int32_t n = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3]);
+		int32_t n = aqi_field_len(p);
 
 		if (!keys_only || l->t.cols[i].pk) {
 			if (PQgetisnull(res, r, (int)i)) {
@@ -320,7 +316,7 @@ same_row(const struct aq_loader *l, const PGresult *res, int r, const unsigned c
 			    memcmp(PQgetvalue(res, r, (int)i), p + 4, (size_t)n) != 0)
 				return 0;
 		}
-		p += 4 + (n > 0 ? (size_t)n : 0);
+		p += aqi_field_size(p);
 	}
 	return 1;
 }

@@ -109,6 +109,22 @@ struct aqi_copy_enc {
 extern const struct aqi_copy_enc aqi_copy_text;
 extern const struct aqi_copy_enc aqi_copy_binary;
 
+/* The length word that heads a COPY BINARY field (-1: null), and the
+ * field's size, the word included. */
+static inline int32_t
+aqi_field_len(const unsigned char *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
+static inline size_t
+aqi_field_size(const unsigned char *p)
+{
+	int32_t n = aqi_field_len(p);
+
+	return 4 + (n > 0 ? (size_t)n : 0);
+}
+
 /* Does the binary encoder know the type oid? */
 int aqi_copy_binary_knows(unsigned long oid);
 /* Append the COPY text of field [field, field + n) of type oid as the

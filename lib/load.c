@@ -621,11 +621,8 @@ sort_rows(struct aq_loader *l)
 			size_t n;
 
 			if (binary) {
-				int32_t len = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-				    (uint32_t)p[2] << 8 | p[3]);
-
 				f = p + 4;
-				n = len > 0 ? (size_t)len : 0;
+				n = aqi_field_size(p) - 4;
 				p = f + n;
 			} else {
 				const unsigned char *t = memchr(p, i + 1 < l->t.ncols ? '\t' : '\n',
@@ -899,8 +896,7 @@ to_text(struct aq_loader *l)
 
 		for (i = 0; i < l->t.ncols && rc == AQ_OK; i++) {
 			size_t at = nb.len;
-			int32_t n = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			    (uint32_t)p[2] << 8 | p[3]);
+			int32_t n = aqi_field_len(p);
 
 			p += 4;
 			if (i > 0)
