@@ -102,31 +102,16 @@ be16(unsigned char *p, uint16_t v)
 }
 
 static void
-be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static void
 be64(unsigned char *p, uint64_t v)
 {
-	be32(p, (uint32_t)(v >> 32));
-	be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	aqi_be32(p, (uint32_t)(v >> 32));
+	aqi_be32(p + 4, (uint32_t)v);
 }
 
 static uint64_t
 get64(const unsigned char *p)
 {
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
+	return (uint64_t)aqi_get32(p) << 32 | aqi_get32(p + 4);
 }
 
 /* A field of n bytes from p: its length, then the bytes. */
@@ -138,7 +123,7 @@ put_field(struct aq_buf *b, const void *p, size_t n)
 
 	if (n > INT32_MAX)
 		return AQI_ETEXT;
-	be32(len, (uint32_t)n);
+	aqi_be32(len, (uint32_t)n);
 	if ((rc = aqi_buf_add(b, len, 4)) != AQ_OK)
 		return rc;
 	return aqi_buf_add(b, p, n);
@@ -158,7 +143,7 @@ put_i32(struct aq_buf *b, int32_t v)
 {
 	unsigned char p[4];
 
-	be32(p, (uint32_t)v);
+	aqi_be32(p, (uint32_t)v);
 	return put_field(b, p, 4);
 }
 
@@ -310,7 +295,7 @@ put_float_text(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int
 		uint32_t u;
 
 		memcpy(&u, &f, 4);
-		be32(p, u);
+		aqi_be32(p, u);
 		return put_field(b, p, 4);
 	} else {
 		uint64_t u;
@@ -594,7 +579,7 @@ put_text_as(struct aq_buf *b, unsigned long oid, const char *s, size_t n, int se
 			return AQI_ETEXT; /* field() writes a string as JSON */
 		if ((rc = aqi_buf_add(b, "\0\0\0\0\1", 5)) != AQ_OK)
 			return rc;
-		be32((unsigned char *)b->data + b->len - 5, (uint32_t)n + 1);
+		aqi_be32((unsigned char *)b->data + b->len - 5, (uint32_t)n + 1);
 		return aqi_buf_add(b, s, n);
 	case OID_JSON:
 		if (!server)
@@ -623,7 +608,7 @@ put_json(struct aq_buf *b, const struct aq_value *v, int jsonb)
 		s = aq_writer_buffer(w, &n);
 		n--; /* without the newline */
 		if ((rc = aqi_buf_add(b, "\0\0\0\0\1", jsonb ? 5 : 4)) == AQ_OK) {
-			be32((unsigned char *)b->data + at, (uint32_t)(n + (size_t)jsonb));
+			aqi_be32((unsigned char *)b->data + at, (uint32_t)(n + (size_t)jsonb));
 			rc = aqi_buf_add(b, s, n);
 		}
 	}
@@ -752,8 +737,8 @@ bin_row_with_ord(struct aq_buf *b, const char *row, size_t len, size_t ord)
 	if ((rc = aqi_buf_add(b, row, len)) != AQ_OK)
 		return rc;
 	be16((unsigned char *)b->data + at, (uint16_t)(((unsigned)r[0] << 8 | r[1]) + 1));
-	be32(p, 4);
-	be32(p + 4, (uint32_t)ord);
+	aqi_be32(p, 4);
+	aqi_be32(p + 4, (uint32_t)ord);
 	return aqi_buf_add(b, p, 8);
 }
 
@@ -873,7 +858,7 @@ aqi_copy_binary_to_text(struct aq_buf *out, unsigned long oid, const char *field
 	case OID_INT2:
 		return n == 2 ? aq_buf_printf(out, "%d", (int16_t)(p[0] << 8 | p[1])) : AQ_EINVAL;
 	case OID_INT4:
-		return n == 4 ? aq_buf_printf(out, "%" PRId32, (int32_t)get32(p)) : AQ_EINVAL;
+		return n == 4 ? aq_buf_printf(out, "%" PRId32, (int32_t)aqi_get32(p)) : AQ_EINVAL;
 	case OID_INT8:
 		return n == 8 ? aq_buf_printf(out, "%" PRId64, (int64_t)get64(p)) : AQ_EINVAL;
 	case OID_FLOAT4:
@@ -881,7 +866,7 @@ aqi_copy_binary_to_text(struct aq_buf *out, unsigned long oid, const char *field
 		if (n != (oid == OID_FLOAT4 ? 4u : 8u))
 			return AQ_EINVAL;
 		if (oid == OID_FLOAT4) {
-			u32 = get32(p);
+			u32 = aqi_get32(p);
 			memcpy(&f, &u32, 4);
 			d = f;
 		} else {
@@ -907,10 +892,10 @@ aqi_copy_binary_to_text(struct aq_buf *out, unsigned long oid, const char *field
 	case OID_DATE:
 		if (n != 4)
 			return AQ_EINVAL;
-		if ((int32_t)get32(p) == DATE_NOEND || (int32_t)get32(p) == DATE_NOBEGIN)
+		if ((int32_t)aqi_get32(p) == DATE_NOEND || (int32_t)aqi_get32(p) == DATE_NOBEGIN)
 			return aq_buf_puts(
-			    out, (int32_t)get32(p) == DATE_NOEND ? "infinity" : "-infinity");
-		return text_of_time(out, (int64_t)(int32_t)get32(p) * INT64_C(86400000000), 0);
+			    out, (int32_t)aqi_get32(p) == DATE_NOEND ? "infinity" : "-infinity");
+		return text_of_time(out, (int64_t)(int32_t)aqi_get32(p) * INT64_C(86400000000), 0);
 	case OID_JSONB:
 		if (n < 1 || p[0] != 1)
 			return AQ_EINVAL;

@@ -92,15 +92,6 @@ aqi_check_applies(const struct aq_loader *l)
 	    (l->mode == AQ_LOAD_UPSERT || l->mode == AQ_LOAD_IGNORE);
 }
 
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 /* Month number m (year * 12 + month - 1) as a timestamptz literal. */
 static void
 month_text(char *buf, size_t size, int64_t m)
@@ -121,11 +112,11 @@ build_arrays(struct aq_loader *l)
 
 		if (!l->t.cols[i].pk)
 			continue;
-		put32(h, 1);				/* dimensions */
-		put32(h + 4, 0);			/* no nulls (a key) */
-		put32(h + 8, (uint32_t)l->t.cols[i].oid);	/* element type */
-		put32(h + 12, (uint32_t)l->nrows);	/* length */
-		put32(h + 16, 1);			/* lower bound */
+		aqi_be32(h, 1);				/* dimensions */
+		aqi_be32(h + 4, 0);			/* no nulls (a key) */
+		aqi_be32(h + 8, (uint32_t)l->t.cols[i].oid);	/* element type */
+		aqi_be32(h + 12, (uint32_t)l->nrows);	/* length */
+		aqi_be32(h + 16, 1);			/* lower bound */
 		aq_buf_reset(&l->arrays[i]);
 		if (aqi_buf_add(&l->arrays[i], (const char *)h, sizeof h) != AQ_OK)
 			return AQ_ENOMEM;
@@ -258,16 +249,15 @@ aqi_check_send(struct aq_loader *l, int nonblock)
 static uint64_t
 key_hash(const struct aq_loader *l, const unsigned char *p)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i, j;
+	uint64_t h = AQI_FNV_START;
+	size_t i;
 
 	p += 2;
 	for (i = 0; i < l->t.ncols; i++) {
 		size_t len = aqi_field_size(p);
 
 		if (l->t.cols[i].pk)
-			for (j = 0; j < len; j++)
-				h = (h ^ p[j]) * 1099511628211ULL;
+			h = aqi_fnv(h, p, len);
 		p += len;
 	}
 	return h;
@@ -277,21 +267,18 @@ key_hash(const struct aq_loader *l, const unsigned char *p)
 static uint64_t
 stored_hash(const struct aq_loader *l, const PGresult *res, int r)
 {
-	uint64_t h = 14695981039346656037ULL;
-	size_t i, j;
+	uint64_t h = AQI_FNV_START;
+	size_t i;
 
 	for (i = 0; i < l->t.ncols; i++) {
 		unsigned char len[4];
-		const unsigned char *v = (const unsigned char *)PQgetvalue(res, r, (int)i);
 		int n = PQgetlength(res, r, (int)i);
 
 		if (!l->t.cols[i].pk)
 			continue;
-		put32(len, (uint32_t)n);
-		for (j = 0; j < 4; j++)
-			h = (h ^ len[j]) * 1099511628211ULL;
-		for (j = 0; j < (size_t)n; j++)
-			h = (h ^ v[j]) * 1099511628211ULL;
+		aqi_be32(len, (uint32_t)n);
+		h = aqi_fnv(h, len, sizeof len);
+		h = aqi_fnv(h, PQgetvalue(res, r, (int)i), (size_t)n);
 	}
 	return h;
 }

@@ -109,12 +109,41 @@ struct aqi_copy_enc {
 extern const struct aqi_copy_enc aqi_copy_text;
 extern const struct aqi_copy_enc aqi_copy_binary;
 
+/* Big-endian 32-bit words, as COPY BINARY and the binary send forms
+ * write them. */
+static inline void
+aqi_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+aqi_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* FNV-1a of n bytes, continued from h (start: AQI_FNV_START). */
+#define AQI_FNV_START 14695981039346656037ULL
+static inline uint64_t
+aqi_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
 /* The length word that heads a COPY BINARY field (-1: null), and the
  * field's size, the word included. */
 static inline int32_t
 aqi_field_len(const unsigned char *p)
 {
-	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+	return (int32_t)aqi_get32(p);
 }
 
 static inline size_t
@@ -224,7 +253,8 @@ struct aqi_load_reject {
 /* A row's place in key order (load.c, send_batch()). */
 struct aqi_sortent {
 	uint64_t prefix;		/* the key's first 8 bytes, big-endian */
-	size_t keyoff, keylen;		/* the key's bytes, in l->sortbuf */
+	const unsigned char *key;	/* the key's bytes, in l->sortbuf */
+	size_t keylen;
 	size_t row;
 };
 

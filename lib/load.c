@@ -578,13 +578,21 @@ put_copy(struct aq_loader *l, const char *p, size_t n)
 	return r == 1 ? AQ_OK : aqi_load_dberr(l, NULL, "COPY");
 }
 
+/* By the key's bytes (its first 8 as one number), then input order. */
 static int
 sortent_cmp(const void *a, const void *b)
 {
 	const struct aqi_sortent *x = a, *y = b;
+	size_t n;
+	int c;
 
 	if (x->prefix != y->prefix)
 		return x->prefix < y->prefix ? -1 : 1;
+	n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	if (n > 0 && (c = memcmp(x->key, y->key, n)) != 0)
+		return c;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
@@ -600,6 +608,7 @@ static int
 sort_rows(struct aq_loader *l)
 {
 	struct aqi_sortent *v;
+	const unsigned char *key;
 	size_t k, i;
 	int binary = l->enc == &aqi_copy_binary;
 
@@ -635,47 +644,20 @@ sort_rows(struct aq_loader *l)
 			    (!binary && aqi_buf_add(&l->sortbuf, "", 1) != AQ_OK)))
 				return 0;
 		}
-		v[k].keyoff = off;
 		v[k].keylen = l->sortbuf.len - off;
 		v[k].row = k;
 	}
-	for (k = 0; k < l->nrows; k++) {
-		const unsigned char *key = (const unsigned char *)l->sortbuf.data + v[k].keyoff;
+	/* the keys lie one after another in sortbuf, which no longer moves */
+	key = (const unsigned char *)l->sortbuf.data;
+	for (k = 0; k < l->nrows; key += v[k].keylen, k++) {
 		uint64_t pre = 0;
 
 		for (i = 0; i < 8; i++)
 			pre = pre << 8 | (i < v[k].keylen ? key[i] : 0);
+		v[k].key = key;
 		v[k].prefix = pre;
 	}
 	qsort(v, l->nrows, sizeof *v, sortent_cmp);
-	/* rows whose first 8 key bytes tie: by the whole key */
-	for (k = 0; k < l->nrows;) {
-		size_t j = k + 1;
-
-		while (j < l->nrows && v[j].prefix == v[k].prefix)
-			j++;
-		if (j - k > 1) {
-			size_t a, b;
-
-			/* insertion sort: ties are few and short for OpenAQ keys
-			 * (a sensor's rows of one batch) */
-			for (a = k + 1; a < j; a++) {
-				struct aqi_sortent x = v[a];
-
-				for (b = a; b > k; b--) {
-					const struct aqi_sortent *y = &v[b - 1];
-					size_t n = x.keylen < y->keylen ? x.keylen : y->keylen;
-					int c = memcmp(l->sortbuf.data + x.keyoff, l->sortbuf.data + y->keyoff, n);
-
-					if (c > 0 || (c == 0 && x.keylen >= y->keylen))
-						break;
-					v[b] = v[b - 1];
-				}
-				v[b] = x;
-			}
-		}
-		k = j;
-	}
 	return 1;
 }
 
@@ -856,15 +838,6 @@ note_key(struct aq_loader *l, uint64_t h)
 	l->nkeys++;
 }
 
-/* FNV-1a, continued from h. */
-static uint64_t
-fnv(uint64_t h, const char *p, size_t n)
-{
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
-	return h;
-}
-
 static void rollback(struct aq_loader *l);
 
 /*
@@ -892,7 +865,7 @@ to_text(struct aq_loader *l)
 		struct aqi_load_row *r = &l->rows[k];
 		const unsigned char *p = (const unsigned char *)l->copy.data + r->copy_off + 2;
 		size_t off = nb.len;
-		uint64_t h = 14695981039346656037ULL;
+		uint64_t h = AQI_FNV_START;
 
 		for (i = 0; i < l->t.ncols && rc == AQ_OK; i++) {
 			size_t at = nb.len;
@@ -909,7 +882,7 @@ to_text(struct aq_loader *l)
 				p += n;
 			}
 			if (rc == AQ_OK && l->t.cols[i].pk)
-				h = fnv(h, nb.data + at, nb.len - at + 1);
+				h = aqi_fnv(h, nb.data + at, nb.len - at + 1);
 		}
 		if (rc == AQ_OK)
 			rc = aqi_buf_add(&nb, "\n", 1);
@@ -948,7 +921,7 @@ aq_loader_add(struct aq_loader *l, const struct aq_value *rec, const char *json,
 	size_t i, pos, before, col, src;
 	struct aqi_load_row *r;
 	int64_t month = -1;
-	uint64_t keyhash = 14695981039346656037ULL;
+	uint64_t keyhash = AQI_FNV_START;
 	int rc;
 
 	if (l == NULL || l->t.cols == NULL || aq_value_type(rec) != AQ_OBJECT)
@@ -994,13 +967,13 @@ again:
 		if (rc != AQ_OK)
 			break;
 		if (c->pk)	/* the field and the byte after it (a NUL here) */
-			keyhash = fnv(keyhash, l->copy.data + at, l->copy.len - at + 1);
+			keyhash = aqi_fnv(keyhash, l->copy.data + at, l->copy.len - at + 1);
 	}
 	if (rc == AQI_ETEXT && l->enc != &aqi_copy_text) {
 		l->copy.len = before;
 		if ((rc = to_text(l)) != AQ_OK)
 			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-		keyhash = 14695981039346656037ULL;
+		keyhash = AQI_FNV_START;
 		goto again;
 	}
 	if (rc == AQ_EDATA) {
@@ -1220,13 +1193,6 @@ undo_batch(struct aq_loader *l, uint64_t rejected_before)
 }
 
 /*
- * One attempt at the batch, up to its commit: the streamed COPY or, when
- * the server refused a row of it, the careful way through staging
- * (load-recover.c).  On failure the caller rolls back; the batch's rows
- * are still in l->copy and l->json as they were added, so that it can be
- * attempted again.
- */
-/*
  * A batch checked against the stored rows (load-check.c), nchanged of its
  * rows (l->changed) new or not as stored: the rest are unchanged, these go
  * through staging, as the batch alone, their rejects then named by their
@@ -1264,6 +1230,13 @@ load_changed(struct aq_loader *l, struct aqi_load_tally *t, size_t nchanged)
 	return rc;
 }
 
+/*
+ * One attempt at the batch, up to its commit: the streamed COPY or, when
+ * the server refused a row of it, the careful way through staging
+ * (load-recover.c).  On failure the caller rolls back; the batch's rows
+ * are still in l->copy and l->json as they were added, so that it can be
+ * attempted again.
+ */
 static int
 load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
     uint64_t rejected_before, char *xid, size_t xidsize)
