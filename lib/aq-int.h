@@ -166,6 +166,10 @@ struct aqi_builder {
 	size_t skipping;		/* depth inside a skipped value */
 	int skip_next;			/* the next value is skipped */
 	int values;			/* top-level values completed */
+	yajl_handle hand;		/* NULL, or the parse whose callbacks
+					 * these are: it gives root_end */
+	size_t root_end;		/* bytes the parse had consumed when the
+					 * first top-level value closed */
 	int not_object;			/* a top-level value was not an object */
 	int too_deep;			/* nested deeper than AQ_JSON_MAX_DEPTH:
 					 * the callback stopped the parse */

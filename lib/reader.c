@@ -239,7 +239,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 	const char *why = NULL;
 	size_t col;
 	char *text;
-	int rc;
+	int rc, closed;
 
 	aqi_builder_reset(&r->b);
 	if ((rc = check_utf8(r)) != AQ_OK || (rc = check_escapes(r)) != AQ_OK)
@@ -259,18 +259,20 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		 * than yajl's: its lexer need not look again */
 		yajl_config(r->yajl, yajl_dont_validate_strings, 1);
 	}
+	r->b.hand = r->yajl;
 	st = yajl_parse(r->yajl, (const unsigned char *)text, r->rawlen);
 	/* a space ends a trailing number, as a newline would; a line whose
-	 * object closed at its last byte has none */
-	if (st == yajl_status_ok && !(r->b.depth == 0 && r->b.values == 1 &&
-	    r->raw[r->rawlen - 1] == '}'))
+	 * object closed at its last byte has none (its last byte may be a
+	 * '}' inside a string opened after the object: "{}\"}") */
+	closed = r->b.depth == 0 && r->b.values == 1 && r->b.root_end == r->rawlen;
+	if (st == yajl_status_ok && !closed)
 		st = yajl_parse(r->yajl, sep, 1);
 	/* a string opened after the object ("{}\"x") is still in yajl's
 	 * lexer, waiting, and the space went into it: a newline, which no
 	 * string may hold, makes that an error (and is white space
 	 * otherwise); the line then ends inside a value */
 	if (st == yajl_status_ok && r->b.depth == 0 && r->b.values == 1 &&
-	    !r->b.not_object && (r->raw[r->rawlen - 1] == '}' ||
+	    !r->b.not_object && (closed ||
 	    yajl_parse(r->yajl, nl, 1) == yajl_status_ok)) {
 		if ((rc = check_space(r)) != AQ_OK)
 			return rc;
@@ -296,6 +298,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 
 	if (st == yajl_status_client_canceled && why == NULL) {
 		yajl_free(r->yajl);
+		r->b.hand = NULL;
 		r->yajl = NULL;
 		return aqi_fail(&r->err, AQ_ENOMEM, "%s:%ld: out of memory",
 		    r->name, r->line);
@@ -318,6 +321,7 @@ parse_line(struct aq_reader *r, const struct aq_value **rec)
 		    "JSON" : "NDJSON", why);
 	/* the handle may be mid-value or in error: start afresh next line */
 	yajl_free(r->yajl);
+	r->b.hand = NULL;
 	r->yajl = NULL;
 	return refuse(r, col);
 }

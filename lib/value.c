@@ -212,8 +212,8 @@ close_container(struct aqi_builder *b)
 	}
 	if (b->depth == 0)
 		return 0;
-	if (--b->depth == 0)
-		b->values++;
+	if (--b->depth == 0 && b->values++ == 0 && b->hand != NULL)
+		b->root_end = yajl_get_bytes_consumed(b->hand);
 	return 1;
 }
 
@@ -288,6 +288,7 @@ aqi_builder_reset(struct aqi_builder *b)
 	b->skipping = 0;
 	b->skip_next = 0;
 	b->values = 0;
+	b->root_end = 0;
 	b->not_object = 0;
 	b->too_deep = 0;
 	b->nvalues = 0;

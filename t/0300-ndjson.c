@@ -407,6 +407,33 @@ main(void)
 		ok(rc == AQ_OK && aq_reader_line(r) == 4, "trailing spaces are still fine");
 	}
 
+	/* the same, when the line's last byte is a '}' inside that string:
+	 * the object did not close at the last byte (found by
+	 * fuzz/fuzz-writer: the line was a record, and the string stayed
+	 * open in yajl's lexer, so the next line was read inside it) */
+	{
+		int64_t i64 = 0;
+		static const char in[] = "{\"Id\":1}\"loca2uiId :2}\n"
+		    "{\"a\":2}\n"
+		    "{\"a\":3}\"}\n"
+		    "{\"a\":{}}\n";
+
+		feed(in, sizeof in - 1);
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 1 &&
+		    strstr(aq_reader_error(r), "ends inside a JSON value") != NULL,
+		    "a string after the object that ends in '}' is refused (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_OK && aq_reader_line(r) == 2 &&
+		    aq_value_int64(aq_value_get(v, "a"), &i64) == AQ_OK && i64 == 2,
+		    "the next line is its own record");
+		v = next(&rc);
+		ok(rc == AQ_EJSON && aq_reader_line(r) == 3, "a lone '\"}' too (%s)", errbuf);
+		v = next(&rc);
+		ok(rc == AQ_OK && aq_reader_line(r) == 4 &&
+		    aq_value_type(aq_value_get(v, "a")) == AQ_OBJECT, "a nested object at the end is fine");
+	}
+
 	/* \u escapes of UTF-16 surrogates: a pair is one character; alone,
 	 * yajl wrote a low one as ill-formed UTF-8 (ED B0 80) into the
 	 * record, turned a high one into '?' and a high one before another
