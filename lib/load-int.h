@@ -224,8 +224,9 @@ int aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol);
 /* Insert mode: delete from staging, returning their aq_ord, the rows whose
  * key is stored already or earlier in staging. */
 int aqi_sql_present(struct aq_buf *q, const struct aqi_table *t);
-/* The count of $1 (a bigint[] literal) not in column qref of table qreftab
- * (both quoted already). */
+/* The batch's facts (revisions, transaction id) and the rows of values $1
+ * (a bigint[] literal, each value once), $2 rows each, not in column qref
+ * of table qreftab (both quoted already). */
 int aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref);
 
 /* ---- the handle ---- */
@@ -259,6 +260,31 @@ struct aqi_sortent {
 };
 
 struct aqi_load_batch;
+
+/*
+ * The distinct values of a batch's orphan column (aq_loader_set_orphans()),
+ * each with its number of rows, so that the orphan count probes each
+ * value once: text is "{v1,v2,..." as the rows gave them.
+ */
+struct aqi_ident {
+	uint64_t hash, n;
+	size_t off, len;		/* in text */
+};
+struct aqi_idset {
+	struct aq_buf text, counts;
+	struct aqi_ident *v;
+	size_t nv, capv;
+	size_t *slot;			/* index + 1 into v, 0 free */
+	size_t capslot;
+};
+
+/* A group of a batch's rows for the check (load-check.c): one value of the
+ * key's other columns, the lowest and highest of its last. */
+struct aqi_checkgrp {
+	uint64_t hash;
+	const unsigned char *first;	/* its first row's fields */
+	const unsigned char *lo, *hi;	/* the last column's, length word first */
+};
 
 struct aq_loader {
 	struct pg_conn *conn;
@@ -303,12 +329,13 @@ struct aq_loader {
 	struct aqi_table t;
 	int partcol;			/* timestamptz partition key column, or -1 */
 	int orphancol;			/* the orphan rule's column, or -1 */
-	char *orphansql;		/* its count query */
+	char *orphansql;		/* the batch facts with its count (load.c) */
 	int can_partition;		/* aq_ensure_partition() exists */
 
 	/* the batch being added to (the fields that struct aqi_load_batch
 	 * swaps with the batch in flight, load.c) */
-	struct aq_buf copy, json, ids;
+	struct aq_buf copy, json;
+	struct aqi_idset ids;		/* the orphan column's values */
 	struct aq_buf stage;		/* the rows for staging (load-recover.c);
 					 * copy stays as it was added */
 	struct aqi_load_row *rows;

@@ -171,8 +171,11 @@ aqi_sql_present(struct aq_buf *q, const struct aqi_table *t)
 int
 aqi_sql_orphans(struct aq_buf *q, const char *qreftab, const char *qref)
 {
-	return aq_buf_printf(q, "SELECT count(*) FROM unnest($1::bigint[]) AS u(id) "
-	    "WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.%s = u.id)", qreftab, qref);
+	/* with the batch's facts (load.c, batch_facts()); each distinct
+	 * value once, with its number of rows */
+	return aq_buf_printf(q, "SELECT current_setting('aq.revised', true), txid_current(), "
+	    "(SELECT coalesce(sum(u.n), 0) FROM unnest($1::bigint[], $2::bigint[]) AS u(id, n) "
+	    "WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.%s = u.id))", qreftab, qref);
 }
 
 int

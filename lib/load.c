@@ -49,7 +49,8 @@
  * flight can be set aside while the next one is added (swap_batch()).
  */
 struct aqi_load_batch {
-	struct aq_buf copy, json, ids, stage;
+	struct aq_buf copy, json, stage;
+	struct aqi_idset ids;
 	struct aqi_load_row *rows;
 	size_t nrows, caprows;
 	char **srcs;
@@ -87,6 +88,97 @@ swap_batch(struct aq_loader *l, struct aqi_load_batch *b)
 	SWAP(l->nkeys, b->nkeys);
 	SWAP(l->dups, b->dups);
 	SWAP(l->enc, b->enc);
+}
+
+/* ---- the orphan column's distinct values ---- */
+
+static void
+ids_reset(struct aqi_idset *d)
+{
+	aq_buf_reset(&d->text);
+	d->nv = 0;
+	if (d->slot != NULL)
+		memset(d->slot, 0, d->capslot * sizeof *d->slot);
+}
+
+static void
+ids_free(struct aqi_idset *d)
+{
+	aq_buf_free(&d->text);
+	aq_buf_free(&d->counts);
+	free(d->v);
+	free(d->slot);
+	memset(d, 0, sizeof *d);
+}
+
+/* Double the hash slots and place every value again. */
+static int
+ids_grow(struct aqi_idset *d)
+{
+	size_t cap = d->capslot ? 2 * d->capslot : 1024, i, h;
+	size_t *slot = calloc(cap, sizeof *slot);
+
+	if (slot == NULL)
+		return AQ_ENOMEM;
+	for (i = 0; i < d->nv; i++) {
+		for (h = (size_t)d->v[i].hash & (cap - 1); slot[h] != 0; h = (h + 1) & (cap - 1))
+			;
+		slot[h] = i + 1;
+	}
+	free(d->slot);
+	d->slot = slot;
+	d->capslot = cap;
+	return AQ_OK;
+}
+
+/* One more row with the value s (n bytes, a JSON number's text). */
+static int
+ids_add(struct aqi_idset *d, const char *s, size_t n)
+{
+	uint64_t hash = aqi_fnv(AQI_FNV_START, s, n);
+	struct aqi_ident *e;
+	size_t h;
+
+	if (2 * (d->nv + 1) > d->capslot && ids_grow(d) != AQ_OK)
+		return AQ_ENOMEM;
+	for (h = (size_t)hash & (d->capslot - 1); d->slot[h] != 0; h = (h + 1) & (d->capslot - 1)) {
+		e = &d->v[d->slot[h] - 1];
+		if (e->hash == hash && e->len == n && memcmp(d->text.data + e->off, s, n) == 0) {
+			e->n++;
+			return AQ_OK;
+		}
+	}
+	if ((e = aqi_grow(d->v, &d->capv, d->nv + 1, sizeof *d->v, 256)) == NULL)
+		return AQ_ENOMEM;
+	d->v = e;
+	if (aqi_buf_add(&d->text, d->nv ? "," : "{", 1) != AQ_OK)
+		return AQ_ENOMEM;
+	e = &d->v[d->nv];
+	e->hash = hash;
+	e->n = 1;
+	e->off = d->text.len;
+	e->len = n;
+	if (aqi_buf_add(&d->text, s, n) != AQ_OK)
+		return AQ_ENOMEM;
+	d->slot[h] = ++d->nv;
+	return AQ_OK;
+}
+
+/* The values and their row counts as two array literals; text gets a
+ * closing brace the caller takes off again. */
+static int
+ids_arrays(struct aqi_idset *d)
+{
+	size_t i;
+
+	aq_buf_reset(&d->counts);
+	for (i = 0; i < d->nv; i++)
+		if (aq_buf_printf(&d->counts, "%c%llu", i ? ',' : '{',
+		    (unsigned long long)d->v[i].n) != AQ_OK)
+			return AQ_ENOMEM;
+	if (aqi_buf_add(&d->counts, "}", 1) != AQ_OK || aqi_buf_add(&d->text, "}", 1) != AQ_OK)
+		return AQ_ENOMEM;
+	return AQ_OK;
 }
 
 /* ---- small helpers ---- */
@@ -207,7 +299,7 @@ clear_batch(struct aq_loader *l)
 	aq_buf_reset(&l->copy);
 	aq_buf_reset(&l->stage);
 	aq_buf_reset(&l->json);
-	aq_buf_reset(&l->ids);
+	ids_reset(&l->ids);
 	l->sent = 0;
 	l->nrows = 0;
 	l->broken = 0;
@@ -257,7 +349,7 @@ aq_loader_free(struct aq_loader *l)
 		aq_buf_free(&b->copy);
 		aq_buf_free(&b->stage);
 		aq_buf_free(&b->json);
-		aq_buf_free(&b->ids);
+		ids_free(&b->ids);
 		free(b->rows);
 		for (i = 0; i < b->nsrcs; i++)
 			free(b->srcs[i]);
@@ -275,7 +367,7 @@ aq_loader_free(struct aq_loader *l)
 	aq_buf_free(&l->copy);
 	aq_buf_free(&l->stage);
 	aq_buf_free(&l->json);
-	aq_buf_free(&l->ids);
+	ids_free(&l->ids);
 	aq_buf_free(&l->tmp);
 	free(l->rows);
 	free(l->srcs);
@@ -995,9 +1087,7 @@ again:
 		size_t n;
 		const char *s = aq_value_string(l->slots[l->orphancol], &n);
 
-		rc = aqi_buf_add(&l->ids, l->ids.len ? "," : "{", 1);
-		if (rc == AQ_OK)
-			rc = aqi_buf_add(&l->ids, s, n);
+		rc = ids_add(&l->ids, s, n);
 	}
 	r = &l->rows[l->nrows];
 	r->json_off = l->json.len;
@@ -1116,28 +1206,6 @@ aqi_load_partitions(struct aq_loader *l)
 	return AQ_OK;
 }
 
-/* Rows of the batch that break the orphan rule (aq_loader_set_orphans). */
-static int
-count_orphans(struct aq_loader *l, uint64_t *n)
-{
-	const char *params[1];
-	PGresult *res;
-
-	*n = 0;
-	if (l->orphancol < 0 || l->ids.len == 0)
-		return AQ_OK;
-	if (aqi_buf_add(&l->ids, "}", 1) != AQ_OK)
-		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
-	params[0] = l->ids.data;
-	res = PQexecParams(l->conn, l->orphansql, 1, NULL, params, NULL, NULL, 0);
-	l->ids.len--;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return aqi_load_dberr(l, res, "orphans");
-	*n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return AQ_OK;
-}
-
 static void
 rollback(struct aq_loader *l)
 {
@@ -1164,19 +1232,34 @@ rollback(struct aq_loader *l)
 
 /*
  * In one round trip before the commit: the transaction's revisions so far
- * (the revision log's setting, null unless an update revised a row) and
- * its id, which settles a COMMIT whose connection broke.
+ * (the revision log's setting, null unless an update revised a row), its
+ * id, which settles a COMMIT whose connection broke, and the rows of the
+ * batch that break the orphan rule (aq_loader_set_orphans()), each
+ * distinct value probed once.
  */
 static int
-batch_facts(struct aq_loader *l, uint64_t *revised, char *xid, size_t size)
+batch_facts(struct aq_loader *l, uint64_t *orphans, uint64_t *revised, char *xid, size_t size)
 {
+	const char *params[2];
 	PGresult *res;
+	int counted = l->orphancol >= 0 && l->ids.nv > 0;
 
-	res = PQexec(l->conn, "SELECT current_setting('aq.revised', true), txid_current()");
+	*orphans = 0;
+	if (counted) {
+		if (ids_arrays(&l->ids) != AQ_OK)
+			return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+		params[0] = l->ids.text.data;
+		params[1] = l->ids.counts.data;
+		res = PQexecParams(l->conn, l->orphansql, 2, NULL, params, NULL, NULL, 0);
+		l->ids.text.len--;	/* its closing brace */
+	} else
+		res = PQexec(l->conn, "SELECT current_setting('aq.revised', true), txid_current()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		return aqi_load_dberr(l, res, "revisions");
+		return aqi_load_dberr(l, res, counted ? "orphans" : "revisions");
 	*revised = PQgetisnull(res, 0, 0) ? 0 : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	snprintf(xid, size, "%s", PQgetvalue(res, 0, 1));
+	if (counted)
+		*orphans = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	return AQ_OK;
 }
@@ -1292,9 +1375,7 @@ load_batch(struct aq_loader *l, struct aqi_load_tally *t, uint64_t *orphans,
 	}
 tail:
 	if (rc == AQ_OK)
-		rc = count_orphans(l, orphans);
-	if (rc == AQ_OK)
-		rc = batch_facts(l, &t->revised, xid, xidsize);
+		rc = batch_facts(l, orphans, &t->revised, xid, xidsize);
 	return rc;
 }
 
