@@ -35,12 +35,18 @@ aqi_check_reset(struct aq_loader *l)
 	size_t i;
 
 	if (l->arrays != NULL)
-		for (i = 0; i < l->t.ncols; i++)
+		for (i = 0; i < l->t.ncols + 2; i++)
 			aq_buf_free(&l->arrays[i]);
 	free(l->arrays);
 	free(l->arroids);
+	free(l->grp);
+	free(l->grpslot);
 	l->arrays = NULL;
 	l->arroids = NULL;
+	l->grp = NULL;
+	l->grpslot = NULL;
+	l->ngrp = l->capgrp = l->capgrpslot = 0;
+	l->grouped = 0;
 	if (l->check_ok > 0 && l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
 		PQclear(PQexec(l->conn, "DEALLOCATE aq_check"));
 	l->check_ok = 0;
@@ -105,7 +111,7 @@ build_arrays(struct aq_loader *l)
 {
 	size_t i, k;
 
-	if (l->arrays == NULL && (l->arrays = calloc(l->t.ncols, sizeof *l->arrays)) == NULL)
+	if (l->arrays == NULL && (l->arrays = calloc(l->t.ncols + 2, sizeof *l->arrays)) == NULL)
 		return AQ_ENOMEM;
 	for (i = 0; i < l->t.ncols; i++) {
 		unsigned char h[20];
@@ -142,6 +148,182 @@ build_arrays(struct aq_loader *l)
 	return AQ_OK;
 }
 
+/* The key's last column, whose values the client can order: an integer
+ * or a time, each a signed big-endian integer in its binary form. */
+static size_t
+last_key(const struct aq_loader *l)
+{
+	size_t i, last = 0;
+
+	for (i = 0; i < l->t.ncols; i++)
+		if (l->t.cols[i].pk)
+			last = i;
+	return last;
+}
+
+static size_t
+orderable(unsigned long oid)
+{
+	switch (oid) {
+	case 21:	/* int2 */
+		return 2;
+	case 23:	/* int4 */
+	case 1082:	/* date */
+		return 4;
+	case 20:	/* int8 */
+	case 1114:	/* timestamp */
+	case 1184:	/* timestamptz */
+		return 8;
+	}
+	return 0;
+}
+
+/* Order two fields of the last column (length word first, same length):
+ * as signed big-endian integers. */
+static int
+signed_cmp(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	if (a[4] != b[4])
+		return (a[4] ^ 0x80) < (b[4] ^ 0x80) ? -1 : 1;
+	return memcmp(a + 5, b + 5, n - 1);
+}
+
+/* A binary array's header: one dimension of n elements of type oid. */
+static int
+array_header(struct aq_buf *b, unsigned long oid, size_t n)
+{
+	unsigned char h[20];
+
+	aqi_be32(h, 1);
+	aqi_be32(h + 4, 0);
+	aqi_be32(h + 8, (uint32_t)oid);
+	aqi_be32(h + 12, (uint32_t)n);
+	aqi_be32(h + 16, 1);
+	aq_buf_reset(b);
+	return aqi_buf_add(b, (const char *)h, sizeof h);
+}
+
+/* Double the groups' hash slots and place every group again. */
+static int
+grow_slots(struct aq_loader *l)
+{
+	size_t cap = l->capgrpslot ? 2 * l->capgrpslot : 1024, i, h;
+	size_t *slot = calloc(cap, sizeof *slot);
+
+	if (slot == NULL)
+		return AQ_ENOMEM;
+	for (i = 0; i < l->ngrp; i++) {
+		for (h = (size_t)l->grp[i].hash & (cap - 1); slot[h] != 0; h = (h + 1) & (cap - 1))
+			;
+		slot[h] = i + 1;
+	}
+	free(l->grpslot);
+	l->grpslot = slot;
+	l->capgrpslot = cap;
+	return AQ_OK;
+}
+
+/* Do rows p and q (their first field) have the same key but for its last
+ * column? */
+static int
+same_group(const struct aq_loader *l, const unsigned char *p, const unsigned char *q,
+    size_t last)
+{
+	size_t i;
+
+	for (i = 0; i < last; i++) {
+		size_t a = aqi_field_size(p), b = aqi_field_size(q);
+
+		if (l->t.cols[i].pk && (a != b || memcmp(p, q, a) != 0))
+			return 0;
+		p += a;
+		q += b;
+	}
+	return 1;
+}
+
+/* The batch's groups (a value of the key's other columns each), and the
+ * arrays of the grouped check: those columns, the lowest and highest of
+ * the last one. */
+static int
+build_groups(struct aq_loader *l)
+{
+	size_t last = last_key(l), n = orderable(l->t.cols[last].oid);
+	size_t i, k, h;
+
+	if (l->arrays == NULL && (l->arrays = calloc(l->t.ncols + 2, sizeof *l->arrays)) == NULL)
+		return AQ_ENOMEM;
+	if (l->capgrpslot > 0)
+		memset(l->grpslot, 0, l->capgrpslot * sizeof *l->grpslot);
+	l->ngrp = 0;
+	for (k = 0; k < l->nrows; k++) {
+		const unsigned char *row = (const unsigned char *)l->copy.data + l->rows[k].copy_off + 2;
+		const unsigned char *p = row;
+		uint64_t hash = AQI_FNV_START;
+		struct aqi_checkgrp *g;
+
+		for (i = 0; i < last; i++) {
+			size_t len = aqi_field_size(p);
+
+			if (l->t.cols[i].pk) {
+				/* a null key cannot be stored: that row is
+				 * new, and staging rejects it */
+				if (aqi_field_len(p) < 0)
+					return AQ_EDATA;
+				hash = aqi_fnv(hash, p, len);
+			}
+			p += len;
+		}
+		if (aqi_field_len(p) != (int32_t)n)
+			return AQ_EDATA;
+		if (2 * (l->ngrp + 1) > l->capgrpslot && grow_slots(l) != AQ_OK)
+			return AQ_ENOMEM;
+		for (h = (size_t)hash & (l->capgrpslot - 1); l->grpslot[h] != 0;
+		    h = (h + 1) & (l->capgrpslot - 1)) {
+			g = &l->grp[l->grpslot[h] - 1];
+			if (g->hash == hash && same_group(l, g->first, row, last)) {
+				if (signed_cmp(p, g->lo, n) < 0)
+					g->lo = p;
+				if (signed_cmp(p, g->hi, n) > 0)
+					g->hi = p;
+				break;
+			}
+		}
+		if (l->grpslot[h] != 0)
+			continue;
+		if ((g = aqi_grow(l->grp, &l->capgrp, l->ngrp + 1, sizeof *g, 256)) == NULL)
+			return AQ_ENOMEM;
+		l->grp = g;
+		g = &l->grp[l->ngrp];
+		g->hash = hash;
+		g->first = row;
+		g->lo = g->hi = p;
+		l->grpslot[h] = ++l->ngrp;
+	}
+	/* the arrays, a group an element */
+	for (i = 0; i < last; i++)
+		if (l->t.cols[i].pk && array_header(&l->arrays[i], l->t.cols[i].oid, l->ngrp) != AQ_OK)
+			return AQ_ENOMEM;
+	if (array_header(&l->arrays[l->t.ncols], l->t.cols[last].oid, l->ngrp) != AQ_OK ||
+	    array_header(&l->arrays[l->t.ncols + 1], l->t.cols[last].oid, l->ngrp) != AQ_OK)
+		return AQ_ENOMEM;
+	for (k = 0; k < l->ngrp; k++) {
+		const unsigned char *p = l->grp[k].first;
+
+		for (i = 0; i < last; i++) {
+			size_t len = aqi_field_size(p);
+
+			if (l->t.cols[i].pk && aqi_buf_add(&l->arrays[i], (const char *)p, len) != AQ_OK)
+				return AQ_ENOMEM;
+			p += len;
+		}
+		if (aqi_buf_add(&l->arrays[l->t.ncols], (const char *)l->grp[k].lo, 4 + n) != AQ_OK ||
+		    aqi_buf_add(&l->arrays[l->t.ncols + 1], (const char *)l->grp[k].hi, 4 + n) != AQ_OK)
+			return AQ_ENOMEM;
+	}
+	return AQ_OK;
+}
+
 /* Prepare the query, once per table and connection. */
 static int
 prepare(struct aq_loader *l)
@@ -152,16 +334,19 @@ prepare(struct aq_loader *l)
 	PGresult *res;
 	int rc;
 
-	if ((types = calloc(l->t.ncols + 2, sizeof *types)) == NULL)
+	if ((types = calloc(l->t.ncols + 3, sizeof *types)) == NULL)
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
+	l->grouped = orderable(l->t.cols[last_key(l)].oid) > 0;
 	for (i = 0; i < l->t.ncols; i++)
 		if (l->t.cols[i].pk)
 			types[np++] = (unsigned int)l->arroids[i];
+	if (l->grouped)
+		types[np++] = (unsigned int)l->arroids[last_key(l)];
 	if (l->partcol >= 0) {
 		types[np++] = 1184;	/* timestamptz */
 		types[np++] = 1184;
 	}
-	if (aqi_sql_check(&q, &l->t, l->partcol) != AQ_OK) {
+	if (aqi_sql_check(&q, &l->t, l->partcol, l->grouped) != AQ_OK) {
 		free(types);
 		aq_buf_free(&q);
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
@@ -188,7 +373,7 @@ aqi_check_send(struct aq_loader *l, int nonblock)
 	char from[40], to[40];
 	int rc;
 
-	if (l->t.npk + 2 > AQI_CHECK_MAXPARAMS) {
+	if (l->t.npk + 3 > AQI_CHECK_MAXPARAMS) {
 		l->check_ok = -1;
 		return AQ_EDB;
 	}
@@ -198,10 +383,11 @@ aqi_check_send(struct aq_loader *l, int nonblock)
 			l->check_ok = -1;
 		return rc;
 	}
-	if ((rc = build_arrays(l)) != AQ_OK)
+	if ((rc = l->grouped ? build_groups(l) : build_arrays(l)) != AQ_OK)
 		return rc == AQ_ENOMEM ? aqi_load_fail(l, rc, "out of memory") : AQ_EDB;
-	for (i = 0; i < l->t.ncols; i++)
-		if (l->t.cols[i].pk) {
+	for (i = 0; i < l->t.ncols + 2; i++)
+		if (i < l->t.ncols ? l->t.cols[i].pk && !(l->grouped && i == last_key(l)) :
+		    l->grouped) {
 			values[np] = l->arrays[i].data;
 			lengths[np] = (int)l->arrays[i].len;
 			formats[np++] = 1;

@@ -217,10 +217,13 @@ int aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t);
  * column order), then, when partcol >= 0, $npk+1 and $npk+2 the range of
  * that column; returns the stored rows of those keys (every column, in
  * column order), perhaps more.  The key's last column needs min() and
- * max(). */
-int aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol);
-/* Parameters of the check at most (the key's columns and the range). */
-#define AQI_CHECK_MAXPARAMS 34
+ * max().  grouped: the client has made the groups, and $1..$npk-1 are the
+ * key's other columns, one element a group, $npk and $npk+1 the lowest
+ * and highest of its last column in the group (then the range). */
+int aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol, int grouped);
+/* Parameters of the check at most (the key's columns, the range and one
+ * more when grouped). */
+#define AQI_CHECK_MAXPARAMS 35
 /* Insert mode: delete from staging, returning their aq_ord, the rows whose
  * key is stored already or earlier in staging. */
 int aqi_sql_present(struct aq_buf *q, const struct aqi_table *t);
@@ -370,7 +373,13 @@ struct aq_loader {
 					 * this table */
 	int checking;			/* its query is sent, the rows not read */
 	unsigned long *arroids;		/* the columns' array types */
-	struct aq_buf *arrays;		/* a binary array per column */
+	struct aq_buf *arrays;		/* a binary array per column, then the
+					 * groups' lowest and highest */
+	int grouped;			/* the key's last column is an integer
+					 * or a time: the client makes the groups */
+	struct aqi_checkgrp *grp;	/* the batch's groups */
+	size_t ngrp, capgrp;
+	size_t *grpslot, capgrpslot;	/* index + 1 into grp, 0 free */
 	size_t *changed, capchanged;	/* rows new or not as stored */
 	int stats;			/* track_counts is on */
 	int64_t *months;		/* months with a partition (this run) */

@@ -210,7 +210,7 @@ aqi_sql_unchanged(struct aq_buf *q, const struct aqi_table *t)
 }
 
 int
-aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol)
+aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol, int grouped)
 {
 	size_t i, last = t->ncols, np = 0;
 	int first;
@@ -218,34 +218,52 @@ aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol)
 	for (i = 0; i < t->ncols; i++)
 		if (t->cols[i].pk)
 			last = i;
-	TRY(aq_buf_puts(q, "WITH u AS (SELECT * FROM unnest("));
-	for (i = 0; i < t->npk; i++)
-		TRY(aq_buf_printf(q, "%s$%zu", i ? ", " : "", i + 1));
-	TRY(aq_buf_puts(q, ") AS u("));
-	TRY(columns(q, t, 1, ", ", "", NULL));
-	/*
-	 * Per value of the key's other columns (a sensor and period), one
-	 * index range over its last column (the times), not one probe per
-	 * row; OFFSET 0 keeps the planner from turning the ranges into a
-	 * scan of the whole table.  The partition range prunes.
-	 */
-	TRY(aq_buf_puts(q, ")), g AS (SELECT "));
-	for (i = 0, first = 1; i < t->ncols; i++)
-		if (t->cols[i].pk && i != last) {
-			TRY(aq_buf_printf(q, "%s%s", first ? "" : ", ", t->cols[i].qname));
-			first = 0;
-		}
-	TRY(aq_buf_printf(q, "%smin(%s) AS aq_lo, max(%s) AS aq_hi FROM u", first ? "" : ", ",
-	    t->cols[last].qname, t->cols[last].qname));
-	if (t->npk > 1) {
-		TRY(aq_buf_puts(q, " GROUP BY "));
+	if (grouped) {
+		/* the groups as the client made them: $1.. the key's other
+		 * columns, then the lowest and highest of its last */
+		TRY(aq_buf_puts(q, "WITH g AS (SELECT * FROM unnest("));
+		for (i = 0; i < t->npk + 1; i++)
+			TRY(aq_buf_printf(q, "%s$%zu", i ? ", " : "", i + 1));
+		TRY(aq_buf_puts(q, ") AS g("));
+		for (i = 0; i < t->ncols; i++)
+			if (t->cols[i].pk && i != last)
+				TRY(aq_buf_printf(q, "%s, ", t->cols[i].qname));
+		TRY(aq_buf_puts(q, "aq_lo, aq_hi))"));
+		np = t->npk + 1;
+	} else {
+		TRY(aq_buf_puts(q, "WITH u AS (SELECT * FROM unnest("));
+		for (i = 0; i < t->npk; i++)
+			TRY(aq_buf_printf(q, "%s$%zu", i ? ", " : "", i + 1));
+		TRY(aq_buf_puts(q, ") AS u("));
+		TRY(columns(q, t, 1, ", ", "", NULL));
+		/*
+		 * Per value of the key's other columns (a sensor and period),
+		 * one index range over its last column (the times), not one
+		 * probe per row.
+		 */
+		TRY(aq_buf_puts(q, ")), g AS (SELECT "));
 		for (i = 0, first = 1; i < t->ncols; i++)
 			if (t->cols[i].pk && i != last) {
 				TRY(aq_buf_printf(q, "%s%s", first ? "" : ", ", t->cols[i].qname));
 				first = 0;
 			}
+		TRY(aq_buf_printf(q, "%smin(%s) AS aq_lo, max(%s) AS aq_hi FROM u",
+		    first ? "" : ", ", t->cols[last].qname, t->cols[last].qname));
+		if (t->npk > 1) {
+			TRY(aq_buf_puts(q, " GROUP BY "));
+			for (i = 0, first = 1; i < t->ncols; i++)
+				if (t->cols[i].pk && i != last) {
+					TRY(aq_buf_printf(q, "%s%s", first ? "" : ", ",
+					    t->cols[i].qname));
+					first = 0;
+				}
+		}
+		TRY(aq_buf_puts(q, ")"));
+		np = t->npk;
 	}
-	TRY(aq_buf_puts(q, ") SELECT "));
+	/* OFFSET 0 keeps the planner from turning the ranges into a scan of
+	 * the whole table; the partition range prunes */
+	TRY(aq_buf_puts(q, " SELECT "));
 	for (i = 0; i < t->ncols; i++)
 		TRY(aq_buf_printf(q, "%st.%s", i ? ", " : "", t->cols[i].qname));
 	TRY(aq_buf_printf(q, " FROM g CROSS JOIN LATERAL (SELECT %s FROM %s t WHERE ", t->collist,
@@ -255,7 +273,6 @@ aqi_sql_check(struct aq_buf *q, const struct aqi_table *t, int partcol)
 			TRY(aq_buf_printf(q, "t.%s = g.%s AND ", t->cols[i].qname, t->cols[i].qname));
 	TRY(aq_buf_printf(q, "t.%s >= g.aq_lo AND t.%s <= g.aq_hi", t->cols[last].qname,
 	    t->cols[last].qname));
-	np = t->npk;
 	if (partcol >= 0)
 		TRY(aq_buf_printf(q, " AND t.%s >= $%zu AND t.%s < $%zu", t->cols[partcol].qname,
 		    np + 1, t->cols[partcol].qname, np + 2));

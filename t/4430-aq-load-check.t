@@ -10,7 +10,7 @@
 . "$AQ_SRCDIR/t/lib-pg.sh"
 . "$AQ_SRCDIR/t/lib-load.sh"
 load_start
-plan 16
+plan 28
 
 log=$PGDIR/data/server.log
 # statements of the server's log since mark, matching a pattern
@@ -58,3 +58,24 @@ check_eq "keeps every stored row" "$(last_run "concat_ws('|', inserted, updated,
 check "text COPY, the original rows" aq-load -t measurement --batch 10 --copy-format text "$TMP/rows"
 check_eq "reverts the four corrections the slower way" \
 	"$(last_run "concat_ws('|', inserted, updated, unchanged, revised)")" "0|4|96|3"
+
+# the groups' range of the key's last column, made by the client for an
+# integer or a time: times on both sides of 2000-01-01 (negative and
+# positive in their binary form), integers on both sides of 0; and made
+# by the server for a text
+q 'CREATE TABLE ck (k text, t timestamptz, v int, PRIMARY KEY (k, t))' >/dev/null
+q 'CREATE TABLE ci (g int, n bigint, v int, PRIMARY KEY (g, n))' >/dev/null
+q 'CREATE TABLE ct (a int, b text, v int, PRIMARY KEY (a, b))' >/dev/null
+awk "$AQ_AWK_UTC"'BEGIN { for (h = -7; h < 5; h++) for (k = 0; k < 3; k++)
+	printf "{\"k\":\"s%d\",\"t\":\"%s\",\"v\":%d}\n", k, utc(946684800 + 3600 * h), h }' >"$TMP/ck"
+awk 'BEGIN { for (n = -7; n < 5; n++) for (g = 0; g < 3; g++)
+	printf "{\"g\":%d,\"n\":%.0f,\"v\":%d}\n", g, n * 1000000007, n }' >"$TMP/ci"
+awk 'BEGIN { for (n = 0; n < 12; n++) for (a = 0; a < 3; a++)
+	printf "{\"a\":%d,\"b\":\"%c%d\",\"v\":%d}\n", a, 97 + n % 5, n, n }' >"$TMP/ct"
+for t in ck ci ct; do
+	check "$t: a first load in batches of 6" aq-load -q -t $t --batch 6 "$TMP/$t"
+	mark
+	check "$t: a rerun" aql -t $t --batch 6 "$TMP/$t"
+	check_eq "$t: counts every row unchanged" "$(last_run "concat_ws('|', inserted, updated, unchanged, batches)")" "0|0|36|6"
+	check_eq "$t: only the first batch went through staging" "$(since 'COPY pg_temp.aq_stage')" 1
+done
