@@ -1118,11 +1118,17 @@ again:
 		else if (send_copy(l, 0) != AQ_OK)
 			l->broken = 1;
 	}
-	/* the batch in flight: hand libpq's socket more of it now and then */
-	if (l->flying && !l->flight_sent && l->copy.len >= l->poke_at) {
+	/* the batch in flight: hand libpq's socket more of it now and then,
+	 * and once all is sent, take in what the server answers (a check's
+	 * rows), so that it is not held up by a full socket; errors wait for
+	 * the finish */
+	if (l->flying && l->copy.len >= l->poke_at) {
 		l->poke_at = l->copy.len + POKE_EVERY;
-		if (PQflush(l->conn) != 1)
-			l->flight_sent = 1;	/* all sent, or failed: end_copy() tells */
+		if (!l->flight_sent) {
+			if (PQflush(l->conn) != 1)
+				l->flight_sent = 1;	/* all sent, or failed: end_copy() tells */
+		} else
+			(void)PQconsumeInput(l->conn);
 	}
 	return AQ_OK;
 }
