@@ -8,7 +8,10 @@
  * it is), and one prepared query sends back the stored rows of those keys,
  * in binary: per value of the key's other columns (a sensor and period)
  * one index range over its last column (the times), pruned to the batch's
- * months when the table is partitioned by a timestamptz.  A stored row
+ * months when the table is partitioned by a timestamptz.  When that last
+ * column is an integer or a time, the client makes those groups itself
+ * and sends one element a group (build_groups()); otherwise the server
+ * groups the key columns.  A stored row
  * whose every field has the bytes the batch's row has is unchanged (the
  * binary send form of a value is its COPY BINARY form); the rest, new or
  * not byte-equal, go through staging (load-recover.c), whose own test
@@ -17,7 +20,9 @@
  * query and nothing else.
  *
  * aq_loader_send() sends the query without waiting, as it sends a COPY,
- * so that the server looks while the next batch is read.
+ * so that the server looks while the next batch is read, and the loader
+ * takes in the answer as it comes (load.c), so that the server is not
+ * held up by a full socket.
  */
 #include "config.h"
 
