@@ -238,7 +238,7 @@ struct fuzz_out {
 	size_t out_len, rej_len;
 };
 
-static void
+static inline void
 fuzz_out_begin(struct fuzz_out *o)
 {
 	o->saved = stdout;
@@ -248,7 +248,7 @@ fuzz_out_begin(struct fuzz_out *o)
 	FUZZ_CHECK((o->rej = open_memstream(&o->rej_text, &o->rej_len)) != NULL);
 }
 
-static void
+static inline void
 fuzz_out_end(struct fuzz_out *o)
 {
 	stdout = o->saved;
