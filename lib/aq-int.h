@@ -260,4 +260,16 @@ int aqi_s3_parse_listing(const char *xml, size_t len,
     int (*fn)(void *, const struct aq_archive_object *), void *arg, int *truncated,
     struct aq_buf *token, char *why, size_t whysize);
 
+/* FNV-1a of n bytes, continued from h (start: AQI_FNV_START). */
+#define AQI_FNV_START 14695981039346656037ULL
+static inline uint64_t
+aqi_fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n-- > 0)
+		h = (h ^ *c++) * 1099511628211ULL;
+	return h;
+}
+
 #endif /* AQ_INT_H */

@@ -38,6 +38,7 @@ struct walk {
 	int fixed_limit, fixed_page;
 	unsigned limit;
 	long page;
+	uint64_t full_hash;	/* of the last full page's results (page > 1) */
 	void *tag;
 };
 
@@ -700,6 +701,29 @@ struct page {
 	const struct aq_value *results;
 };
 
+/* FNV-1a over a value, continued from h: each node's type, key and text,
+ * its members or elements in order. */
+static uint64_t
+value_hash(const struct aq_value *v, uint64_t h)
+{
+	const struct aq_value *m;
+	const char *t;
+	size_t len;
+	unsigned char type = (unsigned char)aq_value_type(v);
+
+	h = aqi_fnv(h, &type, 1);
+	if ((t = aq_value_key(v, &len)) != NULL)
+		h = aqi_fnv(aqi_fnv(h, t, len), "", 1);
+	if (type == AQ_OBJECT || type == AQ_ARRAY) {
+		for (m = aq_value_first(v); m != NULL; m = aq_value_next(m))
+			h = value_hash(m, h);
+		return aqi_fnv(h, &type, 1);	/* the end of the container */
+	}
+	if ((t = aq_value_string(v, &len)) != NULL)
+		h = aqi_fnv(aqi_fnv(h, t, len), "", 1);
+	return h;
+}
+
 /*
  * Parse a 200 body: AQ_OK with page->results an array, or AQ_EPROTO with
  * the reason in why; *as_sent is then set when the body is what the
@@ -766,6 +790,20 @@ parse_page(struct aq_client *c, struct slot *s, struct page *pg, char *why, size
 		snprintf(why, size, "the page holds %zu results, more than the limit of %u: "
 		    "the endpoint does not page", n, s->w->limit);
 		return AQ_EPROTO;
+	}
+	/* nor can one that answers with exactly the limit be told by the
+	 * count: a full page whose results are those of the full page
+	 * before it, its records written already, is that */
+	if (n == s->w->limit && !s->w->fixed_page) {
+		uint64_t h = value_hash(pg->results, AQI_FNV_START);
+
+		if (s->w->page > 1 && h == s->w->full_hash) {
+			*as_sent = 1;
+			snprintf(why, size, "page %ld holds the %zu results of page %ld again: "
+			    "the endpoint does not page", s->w->page, n, s->w->page - 1);
+			return AQ_EPROTO;
+		}
+		s->w->full_hash = h;
 	}
 	return AQ_OK;
 }

@@ -126,18 +126,6 @@ aqi_get32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* FNV-1a of n bytes, continued from h (start: AQI_FNV_START). */
-#define AQI_FNV_START 14695981039346656037ULL
-static inline uint64_t
-aqi_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	while (n-- > 0)
-		h = (h ^ *c++) * 1099511628211ULL;
-	return h;
-}
-
 /* The length word that heads a COPY BINARY field (-1: null), and the
  * field's size, the word included. */
 static inline int32_t

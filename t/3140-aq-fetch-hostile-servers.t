@@ -14,7 +14,7 @@
 # listed prefix, a key listed twice, a listing without end, an object
 # without end.
 . "$AQ_SRCDIR/t/lib.sh"
-plan 96
+plan 99
 
 py=${PYTHON3:-}
 [ -n "$py" ] || py=$(command -v python3 2>/dev/null) || true
@@ -138,6 +138,17 @@ check_grep 'no results array, it says' 'notarray\?limit=1000&page=1: the body ha
 fetch notarray2
 check_eq 'results a string: exit 69' "$st" 69
 check_grep 'no results array (a string)' 'the body has no results array \(gave up' "$TMP/notarray2.err"
+
+# an endpoint that ignores page and answers with exactly the limit: the
+# count cannot tell, the repeated results do; page 1 is written, once
+# (bounded: without the check aq-fetch would page on for ever)
+(cd "$TMP/cwd" && timeout 120 aq-fetch -v --retries 1 --timeout 20 --limit 3 --base-url "$BASE" \
+	get /samepage >"$TMP/samepage.out" 2>"$TMP/samepage.err")
+st=$?
+check_eq 'the same full page again: exit 69' "$st" 69
+check_grep 'it says so' 'samepage\?limit=3&page=2: page 2 holds the 3 results of page 1 again: the endpoint does not page$' \
+	"$TMP/samepage.err"
+check_eq 'the first page is written once' "$(wc -l <"$TMP/samepage.out")" 3
 
 # a body that is not JSON and holds escapes and a forged line
 fetch escape200

@@ -33,6 +33,8 @@ MODES (the last component of the request path)
     deep        200, {"results":[ + 1,000,000 "[" + 1,000,000 "]" + ]}
     notarray    200, {"meta":{},"results":{"id":1}}
     notarray2   200, {"meta":{},"results":"1000 results"}
+    samepage    200, the same "limit" records for every page (an endpoint
+                that ignores "page"), its meta naming the page asked for
     rlneg       200 "ok" page, x-ratelimit-remaining: -5, x-ratelimit-reset: -30
     rlhuge      200 "ok" page, x-ratelimit-remaining: 0,
                 x-ratelimit-reset: 99999999999999999999999
@@ -221,6 +223,13 @@ def serve(args, lock, conn, peer):
         whole(conn, 200, "OK", b'{"meta":{},"results":{"id":1}}')
     elif mode == "notarray2":
         whole(conn, 200, "OK", b'{"meta":{},"results":"1000 results"}')
+    elif mode == "samepage":
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+        limit = int(q.get("limit", ["100"])[0])
+        page = int(q.get("page", ["1"])[0])
+        recs = ",".join('{"id":%d,"name":"s%d"}' % (i, i) for i in range(1, limit + 1))
+        whole(conn, 200, "OK", ('{"meta":{"page":%d,"limit":%d,"found":">%d"},"results":[%s]}'
+                                % (page, limit, limit, recs)).encode())
     elif mode == "rlneg":
         whole(conn, 200, "OK", OK_PAGE, [("x-ratelimit-remaining", "-5"), ("x-ratelimit-reset", "-30")])
     elif mode == "rlhuge":
