@@ -151,15 +151,16 @@ ids_add(struct aqi_idset *d, const char *s, size_t n)
 	if ((e = aqi_grow(d->v, &d->capv, d->nv + 1, sizeof *d->v, 256)) == NULL)
 		return AQ_ENOMEM;
 	d->v = e;
-	if (aqi_buf_add(&d->text, d->nv ? "," : "{", 1) != AQ_OK)
-		return AQ_ENOMEM;
 	e = &d->v[d->nv];
 	e->hash = hash;
 	e->n = 1;
-	e->off = d->text.len;
+	e->off = d->text.len + 1;
 	e->len = n;
-	if (aqi_buf_add(&d->text, s, n) != AQ_OK)
+	if (aqi_buf_add(&d->text, d->nv ? "," : "{", 1) != AQ_OK ||
+	    aqi_buf_add(&d->text, s, n) != AQ_OK) {
+		d->text.len = e->off - 1;	/* as it was */
 		return AQ_ENOMEM;
+	}
 	d->slot[h] = ++d->nv;
 	return AQ_OK;
 }
@@ -339,6 +340,7 @@ aq_loader_free(struct aq_loader *l)
 		return;
 	if (l->conn != NULL)
 		PQfinish(l->conn);
+	l->conn = NULL;		/* aqi_check_reset() must not use it */
 	aqi_check_reset(l);
 	free(l->changed);
 	aqi_load_free_target(l);
@@ -1082,6 +1084,12 @@ again:
 	}
 	if (rc == AQ_OK)
 		rc = l->enc->row_end(&l->copy);
+	r = &l->rows[l->nrows];
+	r->json_off = l->json.len;
+	r->json_len = len;
+	if (rc == AQ_OK)
+		rc = aqi_buf_add(&l->json, json ? json : "", json ? len : 0);
+	/* last: a row that failed is not counted */
 	if (rc == AQ_OK && l->orphancol >= 0 && l->slots[l->orphancol] != NULL &&
 	    aq_value_type(l->slots[l->orphancol]) == AQ_NUMBER) {
 		size_t n;
@@ -1089,13 +1097,9 @@ again:
 
 		rc = ids_add(&l->ids, s, n);
 	}
-	r = &l->rows[l->nrows];
-	r->json_off = l->json.len;
-	r->json_len = len;
-	if (rc == AQ_OK)
-		rc = aqi_buf_add(&l->json, json ? json : "", json ? len : 0);
 	if (rc != AQ_OK) {
 		l->copy.len = before;
+		l->json.len = r->json_off;
 		return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 	}
 	r->copy_off = before;

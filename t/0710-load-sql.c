@@ -112,7 +112,7 @@ main(void)
 	struct aq_buf q = {0};
 	int rc;
 
-	plan(37);
+	plan(40);
 	table(&t1, "public.\"my table\"", 3, n1, pk1);
 	table(&t2, "public.m", 4, n2, pk2);
 	table(&tk, "k", 1, nk, pkk);
@@ -226,10 +226,33 @@ main(void)
 	    !aqi_sqlstate_transient(NULL) && !aqi_sqlstate_transient("40P0") &&
 	    !aqi_sqlstate_transient("40P011"), "not passing: data, syntax, privileges, unknown");
 
-	/* the orphan count */
+	/* the orphan count, with the batch's facts */
 	is_sql(aqi_sql_orphans(&q, "public.sensor", "\"id\""), &q,
-	    "SELECT count(*) FROM unnest($1::bigint[]) AS u(id) WHERE NOT EXISTS "
-	    "(SELECT 1 FROM public.sensor s WHERE s.\"id\" = u.id)", "the orphan count");
+	    "SELECT current_setting('aq.revised', true), txid_current(), "
+	    "(SELECT coalesce(sum(u.n), 0) FROM unnest($1::bigint[], $2::bigint[]) AS u(id, n) "
+	    "WHERE NOT EXISTS (SELECT 1 FROM public.sensor s WHERE s.\"id\" = u.id))",
+	    "the orphan count, each value once with its rows");
+
+	/* the check of stored rows: grouped by the server, by the client */
+	is_sql(aqi_sql_check(&q, &t2, 1, 0), &q,
+	    "WITH u AS (SELECT * FROM unnest($1, $2) AS u(\"sensor_id\", \"date time\")), "
+	    "g AS (SELECT \"sensor_id\", min(\"date time\") AS aq_lo, max(\"date time\") AS aq_hi "
+	    "FROM u GROUP BY \"sensor_id\") SELECT t.\"sensor_id\", t.\"date time\", t.\"value\", "
+	    "t.\"select\" FROM g CROSS JOIN LATERAL (SELECT \"sensor_id\", \"date time\", \"value\", "
+	    "\"select\" FROM public.m t WHERE t.\"sensor_id\" = g.\"sensor_id\" AND "
+	    "t.\"date time\" >= g.aq_lo AND t.\"date time\" <= g.aq_hi AND t.\"date time\" >= $3 "
+	    "AND t.\"date time\" < $4 OFFSET 0) t", "the check, the server's groups");
+	is_sql(aqi_sql_check(&q, &t2, 1, 1), &q,
+	    "WITH g AS (SELECT * FROM unnest($1, $2, $3) AS g(\"sensor_id\", aq_lo, aq_hi)) "
+	    "SELECT t.\"sensor_id\", t.\"date time\", t.\"value\", t.\"select\" FROM g "
+	    "CROSS JOIN LATERAL (SELECT \"sensor_id\", \"date time\", \"value\", \"select\" "
+	    "FROM public.m t WHERE t.\"sensor_id\" = g.\"sensor_id\" AND t.\"date time\" >= g.aq_lo "
+	    "AND t.\"date time\" <= g.aq_hi AND t.\"date time\" >= $4 AND t.\"date time\" < $5 "
+	    "OFFSET 0) t", "the check, the client's groups");
+	is_sql(aqi_sql_check(&q, &tk, -1, 1), &q,
+	    "WITH g AS (SELECT * FROM unnest($1, $2) AS g(aq_lo, aq_hi)) SELECT t.\"k\" FROM g "
+	    "CROSS JOIN LATERAL (SELECT \"k\" FROM k t WHERE t.\"k\" >= g.aq_lo AND "
+	    "t.\"k\" <= g.aq_hi OFFSET 0) t", "the check of a one-column key");
 
 	/* a buffer that cannot grow: the first append fails, and says so */
 	{

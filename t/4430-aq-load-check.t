@@ -10,7 +10,7 @@
 . "$AQ_SRCDIR/t/lib-pg.sh"
 . "$AQ_SRCDIR/t/lib-load.sh"
 load_start
-plan 28
+plan 30
 
 log=$PGDIR/data/server.log
 # statements of the server's log since mark, matching a pattern
@@ -79,3 +79,9 @@ for t in ck ci ct; do
 	check_eq "$t: counts every row unchanged" "$(last_run "concat_ws('|', inserted, updated, unchanged, batches)")" "0|0|36|6"
 	check_eq "$t: only the first batch went through staging" "$(since 'COPY pg_temp.aq_stage')" 1
 done
+# which grouping ran: the last table's (text) check is the server's, the
+# others' the client's (the statement's first words, in the server log)
+check_eq "a text key's check is grouped by the server" "$(since 'execute aq_check: WITH u AS')" 5
+mark
+aql -t ck --batch 6 "$TMP/ck" >/dev/null 2>&1
+check_eq "a timestamptz key's by the client" "$(since 'execute aq_check: WITH g AS')" 5

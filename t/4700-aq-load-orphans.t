@@ -13,8 +13,9 @@ check "public.measurement: readings of unknown sensors load" aq-load -t public.m
 check_grep "and are counted as orphans" "10 read, 10 inserted, .* 7 orphans" "$TMP/.err"
 
 # a batch counts each value once and its rows as many times as they come:
-# 1500 sensors for 3 hours, 500 of them unknown, in batches that repeat
-# sensors and in one batch of them all
+# 1500 sensors for 3 hours, 500 of them unknown, in batches of 2000 (the
+# counts added up across batches) and in one batch of them all (each
+# unknown sensor three times in it, the set grown past its first size)
 q "INSERT INTO sensor (id, location_id, parameter_id, name) SELECT g, 100, 2, 'pm25' FROM generate_series(5000, 5999) g" >/dev/null
 awk "$AQ_AWK_UTC"'BEGIN { for (h = 0; h < 3; h++) for (s = 5000; s < 6500; s++)
 	printf "{\"sensor_id\":%d,\"period\":\"hour\",\"datetime\":\"%s\",\"value\":1}\n", s, utc(1714521600 + 3600 * h) }' >"$TMP/many"
