@@ -105,11 +105,17 @@ i=1
 while [ $i -le 20 ]; do
 	q 'TRUNCATE measurement' >/dev/null
 	rm -f "$TMP/fifo"; mkfifo "$TMP/fifo"
+	rm -f "$TMP/opened"
 	aq-load -t measurement --stream --flush-interval 0.1 "$TMP/fifo" 2>"$TMP/err" &
 	pid=$!
-	awk '{ print; fflush() } NR % 25 == 0 { system("sleep 0.01") }' "$TMP/rows" >"$TMP/fifo" 2>/dev/null &
+	# the writer's open of the fifo returns once aq-load has opened it,
+	# which it does after it set its handlers: a signal before that
+	# would be the default's, whatever aq-load does
+	{ : >"$TMP/opened"; awk '{ print; fflush() } NR % 25 == 0 { system("sleep 0.01") }' "$TMP/rows"; } \
+		>"$TMP/fifo" 2>/dev/null &
 	wpid=$!
-	# a moment between 0.05 and 0.6 s
+	wait_for 'aq-load to open its input' 120 test -e "$TMP/opened"
+	# a moment between 0.05 and 0.6 s after that
 	sleep "0.$(awk -v i=$i 'BEGIN { srand(i); printf "%02d", 5 + int(rand() * 55) }')"
 	kill -TERM "$pid"
 	wait "$pid"; st=$?
