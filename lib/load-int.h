@@ -355,6 +355,10 @@ struct aq_loader {
 	struct aqi_sortent *sortv;	/* send_batch()'s key order */
 	size_t capsort;
 	struct aq_buf sortbuf;
+	unsigned sort_gen;		/* sort_rows() calls, to tell that sortv
+					 * still holds a presort */
+	int presorted;			/* for the next send_batch(): 0, or 1 +
+					 * the sort_rows() done already */
 
 	/* the check of a batch against the stored rows (load-check.c) */
 	int check_ok;			/* 0 may be tried, 1 prepared, -1 not for

@@ -706,6 +706,7 @@ sort_rows(struct aq_loader *l)
 	size_t k, i;
 	int binary = l->enc == &aqi_copy_binary;
 
+	l->sort_gen++;
 	if (l->t.npk == 0 || l->nrows < 2)
 		return 0;
 	if ((v = aqi_grow(l->sortv, &l->capsort, l->nrows - 1, sizeof *v, 1024)) == NULL)
@@ -771,7 +772,9 @@ send_batch(struct aq_loader *l, int nonblock)
 		return rc;
 	if (nonblock && PQsetnonblocking(l->conn, 1) != 0)
 		nonblock = 0;
-	sorted = sort_rows(l);
+	/* sorted already while the batch before was finishing */
+	sorted = l->presorted ? l->presorted - 1 : sort_rows(l);
+	l->presorted = 0;
 	aq_buf_reset(&l->tmp);
 	for (k = 0; k < l->nrows; k++) {
 		const struct aqi_load_row *r = &l->rows[sorted ? l->sortv[k].row : k];
@@ -1717,11 +1720,18 @@ aqi_load_finish_flight(struct aq_loader *l)
 int
 aq_loader_send(struct aq_loader *l)
 {
-	int rc;
+	int rc, presort = -1;
+	unsigned gen = 0;
 
 	if (l == NULL || l->conn == NULL)
 		return AQ_EINVAL;
 	l->sending = 1;
+	/* a batch that will likely go as a COPY is put in key order before
+	 * the one in flight is finished, not while the server waits for it */
+	if (l->flying && !l->careful && !l->broken && !l->in_copy && l->nrows > 1) {
+		presort = sort_rows(l);
+		gen = l->sort_gen;
+	}
 	if ((rc = aqi_load_finish_flight(l)) != AQ_OK || l->nrows == 0)
 		return rc;
 	/* the batch just finished found its rows stored: through staging,
@@ -1738,7 +1748,12 @@ aq_loader_send(struct aq_loader *l)
 				return aqi_load_fail(l, AQ_ENOMEM, "out of memory");
 			l->flight->enc = l->enc;
 		}
-		if ((l->broken ? aqi_check_send(l, 1) : send_batch(l, 1)) == AQ_OK) {
+		/* the presort holds unless finishing sorted another batch */
+		if (!l->broken && presort >= 0 && gen == l->sort_gen)
+			l->presorted = 1 + presort;
+		rc = l->broken ? aqi_check_send(l, 1) : send_batch(l, 1);
+		l->presorted = 0;
+		if (rc == AQ_OK) {
 			/* set it aside; the next batch starts empty */
 			swap_batch(l, l->flight);
 			clear_batch(l);
