@@ -110,6 +110,21 @@ month_text(char *buf, size_t size, int64_t m)
 	snprintf(buf, size, "%04lld-%02d-01 00:00:00+00", (long long)(m / 12), (int)(m % 12) + 1);
 }
 
+/* A binary array's header: one dimension of n elements of type oid. */
+static int
+array_header(struct aq_buf *b, unsigned long oid, size_t n)
+{
+	unsigned char h[20];
+
+	aqi_be32(h, 1);
+	aqi_be32(h + 4, 0);
+	aqi_be32(h + 8, (uint32_t)oid);
+	aqi_be32(h + 12, (uint32_t)n);
+	aqi_be32(h + 16, 1);
+	aq_buf_reset(b);
+	return aqi_buf_add(b, (const char *)h, sizeof h);
+}
+
 /* One binary array per key column, of the batch's fields in row order. */
 static int
 build_arrays(struct aq_loader *l)
@@ -118,20 +133,9 @@ build_arrays(struct aq_loader *l)
 
 	if (l->arrays == NULL && (l->arrays = calloc(l->t.ncols + 2, sizeof *l->arrays)) == NULL)
 		return AQ_ENOMEM;
-	for (i = 0; i < l->t.ncols; i++) {
-		unsigned char h[20];
-
-		if (!l->t.cols[i].pk)
-			continue;
-		aqi_be32(h, 1);				/* dimensions */
-		aqi_be32(h + 4, 0);			/* no nulls (a key) */
-		aqi_be32(h + 8, (uint32_t)l->t.cols[i].oid);	/* element type */
-		aqi_be32(h + 12, (uint32_t)l->nrows);	/* length */
-		aqi_be32(h + 16, 1);			/* lower bound */
-		aq_buf_reset(&l->arrays[i]);
-		if (aqi_buf_add(&l->arrays[i], (const char *)h, sizeof h) != AQ_OK)
+	for (i = 0; i < l->t.ncols; i++)
+		if (l->t.cols[i].pk && array_header(&l->arrays[i], l->t.cols[i].oid, l->nrows) != AQ_OK)
 			return AQ_ENOMEM;
-	}
 	for (k = 0; k < l->nrows; k++) {
 		const unsigned char *p = (const unsigned char *)l->copy.data + l->rows[k].copy_off + 2;
 
@@ -193,41 +197,6 @@ signed_cmp(const unsigned char *a, const unsigned char *b, size_t n)
 	return memcmp(a + 5, b + 5, n - 1);
 }
 
-/* A binary array's header: one dimension of n elements of type oid. */
-static int
-array_header(struct aq_buf *b, unsigned long oid, size_t n)
-{
-	unsigned char h[20];
-
-	aqi_be32(h, 1);
-	aqi_be32(h + 4, 0);
-	aqi_be32(h + 8, (uint32_t)oid);
-	aqi_be32(h + 12, (uint32_t)n);
-	aqi_be32(h + 16, 1);
-	aq_buf_reset(b);
-	return aqi_buf_add(b, (const char *)h, sizeof h);
-}
-
-/* Double the groups' hash slots and place every group again. */
-static int
-grow_slots(struct aq_loader *l)
-{
-	size_t cap = l->capgrpslot ? 2 * l->capgrpslot : 1024, i, h;
-	size_t *slot = calloc(cap, sizeof *slot);
-
-	if (slot == NULL)
-		return AQ_ENOMEM;
-	for (i = 0; i < l->ngrp; i++) {
-		for (h = (size_t)l->grp[i].hash & (cap - 1); slot[h] != 0; h = (h + 1) & (cap - 1))
-			;
-		slot[h] = i + 1;
-	}
-	free(l->grpslot);
-	l->grpslot = slot;
-	l->capgrpslot = cap;
-	return AQ_OK;
-}
-
 /* Do rows p and q (their first field) have the same key but for its last
  * column? */
 static int
@@ -281,7 +250,8 @@ build_groups(struct aq_loader *l)
 		}
 		if (aqi_field_len(p) != (int32_t)n)
 			return AQ_EDATA;
-		if (2 * (l->ngrp + 1) > l->capgrpslot && grow_slots(l) != AQ_OK)
+		if (2 * (l->ngrp + 1) > l->capgrpslot &&
+		    aqi_rehash(&l->grpslot, &l->capgrpslot, l->grp, l->ngrp, sizeof *l->grp) != AQ_OK)
 			return AQ_ENOMEM;
 		for (h = (size_t)hash & (l->capgrpslot - 1); l->grpslot[h] != 0;
 		    h = (h + 1) & (l->capgrpslot - 1)) {

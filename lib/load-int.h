@@ -153,6 +153,10 @@ int aqi_copy_text_escape(struct aq_buf *b, const char *s, size_t n);
 /* Does a JSON value hold a NUL character ("\u0000") in any string or key? */
 int aqi_value_has_nul(const struct aq_value *v);
 
+/* Double a hash set's slots (index + 1 into v, 0 free; 1024 at first) and
+ * place v's n entries again, each of size bytes and led by its uint64_t
+ * hash (struct aqi_ident, struct aqi_checkgrp). */
+int aqi_rehash(size_t **slot, size_t *cap, const void *v, size_t n, size_t size);
 /* Finish the batch aq_loader_send() left in flight, if any (load.c). */
 int aqi_load_finish_flight(struct aq_loader *l);
 /* Back to blocking mode, what libpq holds sent first (load.c). */
@@ -258,7 +262,7 @@ struct aqi_load_batch;
  * value once: text is "{v1,v2,..." as the rows gave them.
  */
 struct aqi_ident {
-	uint64_t hash, n;
+	uint64_t hash, n;		/* hash first: aqi_rehash() */
 	size_t off, len;		/* in text */
 };
 struct aqi_idset {
@@ -272,7 +276,7 @@ struct aqi_idset {
 /* A group of a batch's rows for the check (load-check.c): one value of the
  * key's other columns, the lowest and highest of its last. */
 struct aqi_checkgrp {
-	uint64_t hash;
+	uint64_t hash;			/* first: aqi_rehash() */
 	const unsigned char *first;	/* its first row's fields */
 	const unsigned char *lo, *hi;	/* the last column's, length word first */
 };

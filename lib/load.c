@@ -111,23 +111,25 @@ ids_free(struct aqi_idset *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Double the hash slots and place every value again. */
-static int
-ids_grow(struct aqi_idset *d)
+int
+aqi_rehash(size_t **slot, size_t *cap, const void *v, size_t n, size_t size)
 {
-	size_t cap = d->capslot ? 2 * d->capslot : 1024, i, h;
-	size_t *slot = calloc(cap, sizeof *slot);
+	size_t c = *cap ? 2 * *cap : 1024, i, h;
+	size_t *s = calloc(c, sizeof *s);
 
-	if (slot == NULL)
+	if (s == NULL)
 		return AQ_ENOMEM;
-	for (i = 0; i < d->nv; i++) {
-		for (h = (size_t)d->v[i].hash & (cap - 1); slot[h] != 0; h = (h + 1) & (cap - 1))
+	for (i = 0; i < n; i++) {
+		uint64_t hash;
+
+		memcpy(&hash, (const char *)v + i * size, sizeof hash);
+		for (h = (size_t)hash & (c - 1); s[h] != 0; h = (h + 1) & (c - 1))
 			;
-		slot[h] = i + 1;
+		s[h] = i + 1;
 	}
-	free(d->slot);
-	d->slot = slot;
-	d->capslot = cap;
+	free(*slot);
+	*slot = s;
+	*cap = c;
 	return AQ_OK;
 }
 
@@ -139,7 +141,8 @@ ids_add(struct aqi_idset *d, const char *s, size_t n)
 	struct aqi_ident *e;
 	size_t h;
 
-	if (2 * (d->nv + 1) > d->capslot && ids_grow(d) != AQ_OK)
+	if (2 * (d->nv + 1) > d->capslot &&
+	    aqi_rehash(&d->slot, &d->capslot, d->v, d->nv, sizeof *d->v) != AQ_OK)
 		return AQ_ENOMEM;
 	for (h = (size_t)hash & (d->capslot - 1); d->slot[h] != 0; h = (h + 1) & (d->capslot - 1)) {
 		e = &d->v[d->slot[h] - 1];
